@@ -1,0 +1,147 @@
+# safedeploy: build, set-up, tests, install, sanitizer builds.
+# `make deps` installs what is missing; `make test` builds and runs everything.
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+SHELL      := /bin/bash
+
+# Libraries, one place; every flag comes from pkg-config.
+PKGS := libcurl jansson libgit2 yaml-0.1 libpcre2-8 libcrypto sqlite3
+
+# Debian packages the build and the tests need (`make deps`).
+DEB_PKGS := build-essential pkg-config git ca-certificates \
+	libcurl4-openssl-dev libjansson-dev libgit2-dev libyaml-dev \
+	libpcre2-dev libssl-dev libsqlite3-dev \
+	bats bats-support bats-assert bats-file \
+	mandoc clang-format util-linux bash-completion zsh fish python3 jq bc
+
+WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
+CSTD   := -std=c11 -D_GNU_SOURCE
+OPT    ?= -O2 -g
+ifeq ($(DEVELOPER),1)
+WARN   += -Werror
+endif
+ifneq ($(SANITIZE),)
+SAN    := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT    := -O1 -g
+endif
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS  = $(CSTD) $(OPT) $(WARN) $(SAN) -Ilib -Ibuild $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+LIBS        = $(PKG_LIBS) -lpthread
+
+CMDS      := $(notdir $(wildcard cmd/*))
+BINS      := $(addprefix bin/,$(CMDS))
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(patsubst %.c,build/%.o,$(LIB_SRC))
+LIBSAFE   := build/libsafe.a
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
+MANPAGES  := $(wildcard cmd/*/*.1)
+HOOKS     := $(filter-out hooks/README%,$(wildcard hooks/*))
+
+.PHONY: all deps test check unit lint bench install uninstall clean FORCE
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+# Rebuild everything when the compiler flags change (e.g. SANITIZE on/off).
+build/CFLAGS: FORCE
+	@mkdir -p build
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS)' > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+# The version: `git describe` on a tagged checkout, else the VERSION file.
+build/version.h: FORCE
+	@mkdir -p build
+	@v=$$(git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//'); \
+	[ -n "$$v" ] || v=$$(cat VERSION); \
+	echo "#define SD_VERSION \"$$v\"" > $@.new; \
+	if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+build/%.o: %.c build/CFLAGS build/version.h $(wildcard lib/*.h) $(wildcard cmd/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBSAFE): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+bin/%: $$(addprefix build/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) $(LIBSAFE)
+	@mkdir -p bin
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBSAFE) $(LIBS)
+
+build/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBSAFE) build/CFLAGS
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIBSAFE) $(LIBS)
+
+unit: $(UNIT_BINS)
+
+# Installs what is missing, builds, and runs unit and bats tests together,
+# ending with one summary line: "tests: N passed, N failed".
+test check:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all unit
+	@tests/run $(UNIT_BINS)
+
+deps:
+	@missing=; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$sudo apt-get update -qq && \
+		$$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+			|| { echo "deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
+	fi
+
+lint:
+	clang-format --dry-run --Werror $(LIB_SRC) $(wildcard lib/*.h) \
+		$(wildcard cmd/*/*.c cmd/*/*.h) $(UNIT_SRC) tests/unit/unit.h
+	mandoc -Tlint -W warning $(MANPAGES)
+
+bench: all
+	@for b in tests/bench/*.sh; do [ -e "$$b" ] || continue; bash "$$b" || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions \
+		$(DESTDIR)$(DATADIR)/zsh/site-functions \
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d \
+		$(DESTDIR)$(DATADIR)/safedeploy/hooks
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	for c in $(CMDS); do \
+		[ ! -f completions/$$c.bash ] || install -m 0644 completions/$$c.bash \
+			$(DESTDIR)$(DATADIR)/bash-completion/completions/$$c; \
+		[ ! -f completions/_$$c ] || install -m 0644 completions/_$$c \
+			$(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c; \
+		[ ! -f completions/$$c.fish ] || install -m 0644 completions/$$c.fish \
+			$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$c.fish; \
+	done
+	$(if $(HOOKS),install -m 0755 $(HOOKS) $(DESTDIR)$(DATADIR)/safedeploy/hooks/)
+
+uninstall:
+	for c in $(CMDS); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$c $(DESTDIR)$(MANDIR)/man1/$$c.1 \
+			$(DESTDIR)$(DATADIR)/bash-completion/completions/$$c \
+			$(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c \
+			$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$c.fish; \
+	done
+	rm -rf $(DESTDIR)$(DATADIR)/safedeploy
+	-rmdir $(DESTDIR)$(DATADIR)/safedeploy 2>/dev/null
+
+clean:
+	rm -rf bin build tests/.results

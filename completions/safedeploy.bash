@@ -1,0 +1,72 @@
+# bash completion for safedeploy. Options per command mirror the commands'
+# --help; tests/completions.bats checks that they agree.
+
+_safedeploy() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local cmds="token config help"
+	local global="--help --version --config --color"
+	local common="--json --config --color --help"
+	local cmd="" sub="" i w
+
+	# The command and subcommand: the first words that are not options or
+	# option values.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		--config | --plan | -p | --ttl | --summary | --confirm) ((i++)) ;;
+		-*) ;;
+		*) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi ;;
+		esac
+	done
+
+	case $prev in
+	--config | --plan | -p)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--ttl)
+		COMPREPLY=($(compgen -W "30s 5m 15m 1h 1d" -- "$cur"))
+		return
+		;;
+	--summary | --confirm) return ;;
+	esac
+	if [[ $cur == --color=* ]]; then
+		COMPREPLY=($(compgen -W "--color=auto --color=always --color=never" -- "$cur"))
+		return
+	fi
+
+	case $cmd in
+	"")
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$global" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$cmds" -- "$cur"))
+		fi
+		;;
+	help)
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W "token config" -- "$cur"))
+		elif [[ $sub == token ]]; then
+			COMPREPLY=($(compgen -W "issue check redeem confirm" -- "$cur"))
+		fi
+		;;
+	token)
+		case $sub in
+		"")
+			if [[ $cur == -* ]]; then
+				COMPREPLY=($(compgen -W "--help" -- "$cur"))
+			else
+				COMPREPLY=($(compgen -W "issue check redeem confirm" -- "$cur"))
+			fi
+			;;
+		issue) COMPREPLY=($(compgen -W "--plan --ttl $common" -- "$cur")) ;;
+		check | redeem) COMPREPLY=($(compgen -W "--plan $common" -- "$cur")) ;;
+		confirm) COMPREPLY=($(compgen -W "--plan --summary --confirm --ttl $common" -- "$cur")) ;;
+		esac
+		;;
+	config)
+		COMPREPLY=($(compgen -W "--origin --keys $common" -- "$cur"))
+		;;
+	esac
+}
+complete -F _safedeploy safedeploy

@@ -1,0 +1,30 @@
+/* File helpers with the guarantees the suite needs: bounded reads, atomic
+ * writes (a reader never sees half a file), mkdir -p with a mode. */
+#ifndef SD_FSUTIL_H
+#define SD_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Read all of path ("-" is standard input) into a NUL-terminated malloc'd
+ * buffer; a file larger than max bytes is an error. Errors are
+ * SD_EXIT_CANNOT and name the file. */
+int fs_read_file(const char *path, size_t max, char **data, size_t *len,
+		 struct sd_err *err);
+int fs_read_fd(int fd, const char *name, size_t max, char **data, size_t *len,
+	       struct sd_err *err);
+
+/* Write data to path atomically: a temporary file beside it, fsync, rename,
+ * fsync of the directory. The file gets mode (umask not applied). */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		    struct sd_err *err);
+
+/* Create path and any missing parents; created directories get mode. */
+int fs_mkdirs(const char *path, mode_t mode, struct sd_err *err);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int fs_write_all(int fd, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,32 @@
+/* A progress bar on stderr for work that can take over a second: drawn only
+ * on a terminal, only once the work has lasted PROGRESS_DELAY_MS, redrawn at
+ * most every PROGRESS_REDRAW_MS, and erased when done. */
+#ifndef SD_PROGRESS_H
+#define SD_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PROGRESS_DELAY_MS  1000
+#define PROGRESS_REDRAW_MS 100
+
+struct progress {
+	int fd;
+	bool enabled;
+	char label[64];
+	uint64_t total, done;
+	int64_t start_ms, last_ms;
+	bool drawn;
+	unsigned draws;
+	int64_t (*clock_ms)(void); /* monotonic milliseconds */
+};
+
+/* total 0 means unknown (a count is shown instead of a bar). */
+void progress_start(struct progress *p, int fd, const char *label,
+		    uint64_t total);
+void progress_update(struct progress *p, uint64_t done);
+void progress_finish(struct progress *p);
+
+int64_t progress_monotonic_ms(void);
+
+#endif

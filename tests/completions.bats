@@ -1,0 +1,74 @@
+#!/usr/bin/env bats
+# Completions for bash, zsh and fish: they complete commands and options, and
+# they offer exactly the options each command's --help lists.
+
+load helpers/common
+
+# Options a command's --help lists, one per line, sorted.
+help_options() {
+	safedeploy "$@" --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z-]*' | sort -u
+}
+
+# What bash completion offers for: safedeploy WORDS... CUR
+bash_complete() {
+	bash -c '
+		source "$1/completions/safedeploy.bash"
+		shift
+		COMP_WORDS=(safedeploy "$@")
+		COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+		_safedeploy
+		printf "%s\n" "${COMPREPLY[@]}"
+	' _ "$REPO_ROOT" "$@" | sort -u
+}
+
+fish_complete() {
+	fish --no-config -c "source $REPO_ROOT/completions/safedeploy.fish; complete -C '$*'" |
+		cut -f1 | sort -u
+}
+
+@test "completions: bash completes commands, token commands and files" {
+	run -0 bash_complete ""
+	assert_output "$(printf 'config\nhelp\ntoken')"
+	run -0 bash_complete token ""
+	assert_output "$(printf 'check\nconfirm\nissue\nredeem')"
+	run -0 bash_complete token re
+	assert_output "redeem"
+	run -0 bash_complete --config x.yml to
+	assert_output "token"
+	touch myplan.json
+	run -0 bash_complete token issue --plan my
+	assert_output "myplan.json"
+	run -0 bash_complete --color=
+	assert_output "$(printf -- '--color=always\n--color=auto\n--color=never')"
+}
+
+@test "completions: bash offers exactly the options of each --help" {
+	local sub
+	for sub in issue check redeem confirm; do
+		assert_equal "$(bash_complete token "$sub" --)" "$(help_options token "$sub")"
+	done
+	assert_equal "$(bash_complete config --)" "$(help_options config)"
+	assert_equal "$(bash_complete --)" "$(safedeploy --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z-]*' | sort -u)"
+}
+
+@test "completions: fish offers exactly the options of each --help" {
+	local sub
+	run -0 fish_complete "safedeploy "
+	assert_output "$(printf 'config\nhelp\ntoken')"
+	run -0 fish_complete "safedeploy token "
+	assert_output "$(printf 'check\nconfirm\nissue\nredeem')"
+	for sub in issue check redeem confirm; do
+		assert_equal "$(fish_complete "safedeploy token $sub --" | grep -- '^--')" \
+			"$(help_options token "$sub")"
+	done
+	assert_equal "$(fish_complete "safedeploy config --" | grep -- '^--')" "$(help_options config)"
+}
+
+@test "completions: zsh loads and names every option of each --help" {
+	run -0 zsh -n "$REPO_ROOT/completions/_safedeploy"
+	run -0 zsh -fc "autoload -U compinit && compinit -u -d $BATS_TEST_TMPDIR/zcomp && fpath=($REPO_ROOT/completions \$fpath) && autoload -U _safedeploy && whence -w _safedeploy"
+	local opt
+	for opt in $( { help_options token issue; help_options token confirm; help_options config; } | sort -u); do
+		grep -qE -- "$opt(=-)?(\[|\}'\[)" "$REPO_ROOT/completions/_safedeploy" || fail "zsh completion lacks $opt"
+	done
+}

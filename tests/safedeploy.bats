@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# safedeploy: the dispatcher, help, version and usage errors.
+
+load helpers/common
+
+@test "safedeploy: --help lists every command and exits 0" {
+	run -0 safedeploy --help
+	assert_output --partial "Usage: safedeploy [OPTIONS] COMMAND"
+	assert_output --partial "token "
+	assert_output --partial "config "
+	assert_output --partial "Exit status:"
+}
+
+@test "safedeploy: --version prints the version from VERSION or git describe" {
+	run -0 safedeploy --version
+	assert_output --regexp '^safedeploy [0-9]+\.[0-9]+\.[0-9]+'
+}
+
+@test "safedeploy: every command answers --help, help CMD and CMD -h alike" {
+	for cmd in token config; do
+		run -0 safedeploy "$cmd" --help
+		assert_output --partial "Usage: safedeploy $cmd"
+		local via_flag=$output
+		run -0 safedeploy help "$cmd"
+		assert_equal "$output" "$via_flag"
+		run -0 safedeploy "$cmd" -h
+		assert_equal "$output" "$via_flag"
+	done
+	for sub in issue check redeem confirm; do
+		run -0 safedeploy token "$sub" --help
+		assert_output --partial "Usage: safedeploy token $sub"
+		run -0 safedeploy help token "$sub"
+		assert_output --partial "Usage: safedeploy token $sub"
+	done
+}
+
+@test "safedeploy: an unknown command is a usage error with a try line" {
+	run -2 --separate-stderr safedeploy frobnicate
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "safedeploy: unknown command 'frobnicate'"
+	assert_equal "${stderr_lines[1]}" "Try 'safedeploy --help' for more information."
+	run -2 --separate-stderr safedeploy help frobnicate
+	assert_equal "${stderr_lines[0]}" "safedeploy: unknown command 'frobnicate'"
+}
+
+@test "safedeploy: unknown options and missing values are usage errors" {
+	run -2 --separate-stderr safedeploy --frobnicate
+	assert_equal "${stderr_lines[0]}" "safedeploy: unknown option '--frobnicate'"
+	assert_equal "${stderr_lines[1]}" "Try 'safedeploy --help' for more information."
+	run -2 --separate-stderr safedeploy token issue --plan
+	assert_equal "${stderr_lines[0]}" "safedeploy: option '--plan' needs a value"
+	assert_equal "${stderr_lines[1]}" "Try 'safedeploy token issue --help' for more information."
+	run -2 --separate-stderr safedeploy token check -x
+	assert_equal "${stderr_lines[0]}" "safedeploy: unknown option '-x'"
+	run -2 --separate-stderr safedeploy token issue --json=yes --plan p
+	assert_equal "${stderr_lines[0]}" "safedeploy: option '--json=yes' takes no value"
+	run -2 --separate-stderr safedeploy --color=rainbow token --help
+	assert_equal "${stderr_lines[0]}" "safedeploy: invalid --color value 'rainbow' (use auto, always or never)"
+}
+
+@test "safedeploy: no command is a usage error" {
+	run -2 --separate-stderr safedeploy
+	assert_equal "${stderr_lines[0]}" "safedeploy: missing command"
+	run -2 --separate-stderr safedeploy token
+	assert_equal "${stderr_lines[0]}" "safedeploy: missing command (issue, check, redeem or confirm)"
+	assert_equal "${stderr_lines[1]}" "Try 'safedeploy token --help' for more information."
+}
+
+@test "safedeploy: every option in the help is in the man page, and back" {
+	local man="$REPO_ROOT/cmd/safedeploy/safedeploy.1" opt
+	local help
+	help=$( { safedeploy --help; for c in config; do safedeploy "$c" --help; done;
+		for s in issue check redeem confirm; do safedeploy token "$s" --help; done; } )
+	for opt in $(grep -o -- '--[a-z][a-z-]*' <<< "$help" | sort -u); do
+		grep -q -- "Fl \\\\${opt#-}" "$man" || fail "option $opt is not in safedeploy.1"
+	done
+	for opt in $(grep -o '^\.It Fl \\-[a-z-]*' "$man" | awk '{print $3}' | tr -d '\\' | sort -u); do
+		grep -q -- "-$opt\b" <<< "$help" || fail "option -$opt of safedeploy.1 is in no --help"
+	done
+}
