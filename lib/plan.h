@@ -13,6 +13,8 @@
 
 #define PLAN_DIGEST_LEN 32
 #define PLAN_MAX_SIZE	(64u << 20)
+/* The canonical form, as DESIGN.md fixes it: sorted keys, compact. */
+#define PLAN_CANONICAL (JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY)
 
 struct plan {
 	json_t *doc;
