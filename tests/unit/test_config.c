@@ -1,7 +1,6 @@
 /* Unit tests for lib/yaml.c and lib/config.c: YAML typing, anchors, errors
  * with positions, origins, validation and the merge of the standard files. */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <sys/stat.h>
@@ -85,15 +84,6 @@ static const char *tmp_path(const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", tmp_root, name);
 	return path;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 /* Load one file into a fresh config; the caller releases it. */
@@ -702,13 +692,7 @@ static void typed_getters(void)
 
 int main(void)
 {
-	snprintf(tmp_root, sizeof(tmp_root), "%s/sd-config-XXXXXX",
-		 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
-						       : "/tmp");
-	if (!mkdtemp(tmp_root)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	snprintf(tmp_root, sizeof(tmp_root), "%s", unit_mkdtemp("config"));
 	RUN(scalars_follow_the_core_schema,
 	    "config: YAML scalars follow the 1.2 core schema, quoted stays text");
 	RUN(scalar_errors, "config: an integer out of range is an error");
@@ -732,6 +716,5 @@ int main(void)
 	RUN(top_level_must_be_a_mapping,
 	    "config: the top level must be a mapping; empty is fine");
 	RUN(typed_getters, "config: typed getters, absent and wrong types");
-	nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	UNIT_DONE();
 }

@@ -429,10 +429,7 @@ static void concurrent_redeem_has_one_winner(void)
 
 int main(void)
 {
-	snprintf(tmp, sizeof(tmp), "%s/sd-token-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmp))
-		return 99;
+	snprintf(tmp, sizeof(tmp), "%s", unit_mkdtemp("token"));
 	RUN(base32_round_trips,
 	    "base32: round trips, ignores case and hyphens");
 	RUN(plan_digest_ignores_order_and_space,
@@ -456,12 +453,5 @@ int main(void)
 	    "token: a corrupt ledger accepts nothing");
 	RUN(concurrent_redeem_has_one_winner,
 	    "token: 16 concurrent redeems, exactly one wins");
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-		if (system(cmd) != 0)
-			return 98;
-	}
 	UNIT_DONE();
 }

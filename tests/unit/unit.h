@@ -62,8 +62,36 @@ static int unit_count, unit_failed_tests, unit_current_failed;
 		fflush(stdout);                                                \
 	} while (0)
 
+/* A fresh directory for a test binary's files, removed by UNIT_DONE. */
+static char unit_tmp[256];
+
+__attribute__((unused)) static const char *unit_mkdtemp(const char *name)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(unit_tmp, sizeof(unit_tmp), "%s/sd-%s-XXXXXX",
+		 t && *t ? t : "/tmp", name);
+	if (!mkdtemp(unit_tmp)) {
+		perror("mkdtemp");
+		exit(99);
+	}
+	return unit_tmp;
+}
+
+static void unit_rm_tmp(void)
+{
+	char cmd[300];
+
+	if (!unit_tmp[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", unit_tmp);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", unit_tmp);
+}
+
 #define UNIT_DONE()                                                            \
 	do {                                                                   \
+		unit_rm_tmp();                                                 \
 		printf("1..%d\n", unit_count);                                 \
 		return unit_failed_tests ? 1 : 0;                              \
 	} while (0)
