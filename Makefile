@@ -48,7 +48,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
 MANPAGES  := $(wildcard cmd/*/*.1)
 HOOKS     := $(filter-out hooks/README%,$(wildcard hooks/*))
 
-.PHONY: all deps test check unit lint bench install uninstall clean FORCE
+.PHONY: all deps test check unit lint bench demo install uninstall clean FORCE
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -92,6 +92,12 @@ test check:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all unit
 	@tests/run $(UNIT_BINS)
+
+# The first command for a newcomer: a local fleet where one pod runs old code.
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
+	@tests/fleet/demo.sh
 
 deps:
 	@missing=; for p in $(DEB_PKGS); do \

@@ -3,7 +3,7 @@
 
 _safedeploy() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="token config help"
+	local cmds="token verify config help"
 	local global="--help --version --config --color"
 	local common="--json --config --color --help"
 	local cmd="" sub="" i w
@@ -13,15 +13,33 @@ _safedeploy() {
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--config | --plan | -p | --ttl | --summary | --confirm) ((i++)) ;;
+		--config | --plan | -p | --ttl | --summary | --confirm | --url | -u | \
+			--targets | --kubectl-json | --port | --path | --field | -f | \
+			--expect | -e | --expect-commit | --same | --same-prefix | \
+			--exactly-one | --min-targets | --allow-unreachable | \
+			--concurrency | --timeout | --connect-timeout | --deadline | \
+			--max-body | --cacert | --header | -H | --junit) ((i++)) ;;
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi ;;
 		esac
 	done
 
 	case $prev in
-	--config | --plan | -p)
+	--config | --plan | -p | --targets | --kubectl-json | --cacert | --junit)
 		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--timeout | --connect-timeout | --deadline)
+		COMPREPLY=($(compgen -W "1s 2s 5s 30s 1m" -- "$cur"))
+		return
+		;;
+	--expect-commit)
+		COMPREPLY=($(compgen -W "HEAD $(git tag 2> /dev/null) $(git branch --format='%(refname:short)' 2> /dev/null)" -- "$cur"))
+		return
+		;;
+	--url | -u | --port | --path | --field | -f | --expect | -e | --same | \
+		--same-prefix | --exactly-one | --min-targets | --allow-unreachable | \
+		--concurrency | --max-body | --header | -H)
 		return
 		;;
 	--ttl)
@@ -45,7 +63,7 @@ _safedeploy() {
 		;;
 	help)
 		if [[ -z $sub ]]; then
-			COMPREPLY=($(compgen -W "token config" -- "$cur"))
+			COMPREPLY=($(compgen -W "token verify config" -- "$cur"))
 		elif [[ $sub == token ]]; then
 			COMPREPLY=($(compgen -W "issue check redeem confirm" -- "$cur"))
 		fi
@@ -63,6 +81,9 @@ _safedeploy() {
 		check | redeem) COMPREPLY=($(compgen -W "--plan $common" -- "$cur")) ;;
 		confirm) COMPREPLY=($(compgen -W "--plan --summary --confirm --ttl $common" -- "$cur")) ;;
 		esac
+		;;
+	verify)
+		COMPREPLY=($(compgen -W "--allow-unreachable --cacert --color --concurrency --config --connect-timeout --deadline --exactly-one --expect --expect-commit --field --follow --header --help --insecure --json --junit --kubectl-json --max-body --min-targets --path --port --same --same-prefix --targets --timeout --url" -- "$cur"))
 		;;
 	config)
 		COMPREPLY=($(compgen -W "--origin --keys $common" -- "$cur"))

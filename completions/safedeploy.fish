@@ -1,7 +1,7 @@
 # fish completion for safedeploy. Options per command mirror the commands'
 # --help; tests/completions.bats checks that they agree.
 
-set -l cmds token config help
+set -l cmds token verify config help
 set -l token_cmds issue check redeem confirm
 
 complete -c safedeploy -f
@@ -10,9 +10,10 @@ complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -l version -d 
 complete -c safedeploy -l config -r -F -d 'read this configuration file last'
 complete -c safedeploy -l color -x -a 'auto always never' -d 'colour: auto, always or never'
 complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a token -d 'issue, check and redeem confirmation tokens'
+complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'ask every pod what it runs; fail on any skew'
 complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a config -d 'show the merged configuration'
 complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a help -d 'show the help of a command'
-complete -c safedeploy -n "__fish_seen_subcommand_from help; and not __fish_seen_subcommand_from token config" -a 'token config'
+complete -c safedeploy -n "__fish_seen_subcommand_from help; and not __fish_seen_subcommand_from token verify config" -a 'token verify config'
 
 complete -c safedeploy -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from $token_cmds" -a issue -d 'print a token bound to the plan'
 complete -c safedeploy -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from $token_cmds" -a check -d 'check a token against the plan'
@@ -22,7 +23,30 @@ complete -c safedeploy -n "__fish_seen_subcommand_from $token_cmds" -l plan -s p
 complete -c safedeploy -n "__fish_seen_subcommand_from issue confirm" -l ttl -x -a '30s 5m 15m 1h 1d' -d 'how long the token stays valid'
 complete -c safedeploy -n "__fish_seen_subcommand_from confirm" -l summary -x -d 'what the plan does, shown before asking'
 complete -c safedeploy -n "__fish_seen_subcommand_from confirm" -l confirm -x -d 'go ahead with this token instead of asking'
-complete -c safedeploy -n "__fish_seen_subcommand_from $token_cmds config" -l json -d 'print one JSON document on standard output'
-complete -c safedeploy -n "__fish_seen_subcommand_from $token_cmds config" -l help -s h -d 'show this help and exit'
+complete -c safedeploy -n "__fish_seen_subcommand_from $token_cmds verify config" -l json -d 'print one JSON document on standard output'
+complete -c safedeploy -n "__fish_seen_subcommand_from $token_cmds verify config" -l help -s h -d 'show this help and exit'
 complete -c safedeploy -n "__fish_seen_subcommand_from config" -l origin -d 'show where each value came from'
 complete -c safedeploy -n "__fish_seen_subcommand_from config" -l keys -d 'list every key the suite knows'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l url -s u -x -d 'a target (repeatable)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l targets -r -F -d 'targets, one URL per line (- for standard input)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l kubectl-json -r -F -d 'pods from \'kubectl get pods -o json\' (- for standard input)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l port -x -d 'the pods\' port (default: their declared container port)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l path -x -d 'the path asked on each pod (default /actuator/info)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l field -s f -x -d 'a field to read: a JSON path, or prom:METRIC.LABEL'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l expect -s e -x -d 'every target must report this value'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l expect-commit -x -d 'every target must run this git revision (e.g. HEAD)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l same -x -d 'every target reports the same value (default: every field)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l same-prefix -x -d 'every key under this object is equal on all targets'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l exactly-one -x -d 'exactly one target reports this value (e.g. role=primary)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l min-targets -x -d 'at least N targets must agree'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l allow-unreachable -x -d 'tolerate N targets that do not answer'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l concurrency -x -d 'requests in flight at once (default 64)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l timeout -x -d 'per request (default 5s)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l connect-timeout -x -d 'per connection (default 2s)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l deadline -x -d 'for the whole run (default 60s)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l max-body -x -d 'larger answers are invalid (default 1M)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l follow -d 'follow redirects'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l cacert -r -F -d 'CA certificates to verify TLS with'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l insecure -s k -d 'do not verify TLS certificates'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l header -s H -x -d 'a request header, e.g. \'Authorization: Bearer …\' (repeatable)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l junit -r -F -d 'write JUnit XML, one test case per target'

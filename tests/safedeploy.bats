@@ -17,7 +17,7 @@ load helpers/common
 }
 
 @test "safedeploy: every command answers --help, help CMD and CMD -h alike" {
-	for cmd in token config; do
+	for cmd in token verify config; do
 		run -0 safedeploy "$cmd" --help
 		assert_output --partial "Usage: safedeploy $cmd"
 		local via_flag=$output
@@ -69,7 +69,7 @@ load helpers/common
 @test "safedeploy: every option in the help is in the man page, and back" {
 	local man="$REPO_ROOT/cmd/safedeploy/safedeploy.1" opt
 	local help
-	help=$( { safedeploy --help; for c in config; do safedeploy "$c" --help; done;
+	help=$( { safedeploy --help; for c in config verify; do safedeploy "$c" --help; done;
 		for s in issue check redeem confirm; do safedeploy token "$s" --help; done; } )
 	for opt in $(grep -o -- '--[a-z][a-z-]*' <<< "$help" | sort -u); do
 		grep -q -- "Fl \\\\${opt#-}" "$man" || fail "option $opt is not in safedeploy.1"

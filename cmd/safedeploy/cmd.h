@@ -22,6 +22,7 @@ struct cmd_entry {
 
 int cmd_token(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_config(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Load the configuration (ctx->config_file last), print its warnings, and
  * apply the settings every command shares (colour). Returns 0, or the exit
@@ -30,6 +31,11 @@ int cmd_load_config(struct cmd_ctx *ctx, struct config *cfg);
 
 /* Handle --color[=WHEN]: 0, or SD_EXIT_USAGE after printing the error. */
 int cmd_set_color(const char *cmd, const char *when);
+
+/* The options every subcommand takes the same way (--config, --color):
+ * 0 when handled, SD_EXIT_USAGE on a bad value, -1 when opt is not one. */
+int cmd_common_option(struct cmd_ctx *ctx, const char *cmd, int opt,
+		      const char *arg);
 
 /* A JSON document on stdout, with the "version" of its format first. */
 int cmd_print_json(json_t *doc);

@@ -144,19 +144,12 @@ int cmd_config(int argc, char **argv, struct cmd_ctx *ctx)
 		case OPT_JSON:
 			json = true;
 			break;
-		case OPT_CONFIG:
-			ctx->config_file = arg;
-			break;
-		case OPT_COLOR:
-			ctx->color = arg ? arg : "always";
-			if (cmd_set_color("safedeploy config", ctx->color)) {
+		default:
+			if (cmd_common_option(ctx, "safedeploy config", opt,
+					      arg)) {
 				opts_release(&p);
 				return SD_EXIT_USAGE;
 			}
-			break;
-		default:
-			opts_release(&p);
-			return SD_EXIT_USAGE;
 		}
 	}
 	if (opts_index(&p) < argc) {

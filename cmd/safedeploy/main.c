@@ -14,6 +14,8 @@
 static const struct cmd_entry commands[] = {
 	{"token", cmd_token,
 	 "issue, check and redeem confirmation tokens bound to a plan"},
+	{"verify", cmd_verify,
+	 "ask every pod what it runs; fail on any version or commit skew"},
 	{"config", cmd_config,
 	 "show the merged configuration and where each value came from"},
 	{NULL},
@@ -107,19 +109,11 @@ int main(int argc, char **argv)
 			opts_release(&p);
 			printf("safedeploy %s\n", SD_VERSION);
 			return SD_EXIT_OK;
-		case OPT_CONFIG:
-			ctx.config_file = arg;
-			break;
-		case OPT_COLOR:
-			ctx.color = arg ? arg : "always";
-			if (cmd_set_color("safedeploy", ctx.color)) {
+		default:
+			if (cmd_common_option(&ctx, "safedeploy", opt, arg)) {
 				opts_release(&p);
 				return SD_EXIT_USAGE;
 			}
-			break;
-		default:
-			opts_release(&p);
-			return SD_EXIT_USAGE;
 		}
 	}
 	argc -= opts_index(&p);
@@ -146,6 +140,21 @@ int cmd_set_color(const char *cmd, const char *when)
 				 when);
 	color_set_mode(mode);
 	return 0;
+}
+
+int cmd_common_option(struct cmd_ctx *ctx, const char *cmd, int opt,
+		      const char *arg)
+{
+	switch (opt) {
+	case OPT_CONFIG:
+		ctx->config_file = arg;
+		return 0;
+	case OPT_COLOR:
+		ctx->color = arg ? arg : "always";
+		return cmd_set_color(cmd, ctx->color);
+	default:
+		return -1;
+	}
 }
 
 int cmd_load_config(struct cmd_ctx *ctx, struct config *cfg)

@@ -158,19 +158,11 @@ static int parse_args(struct token_run *r, int argc, char **argv,
 		case OPT_JSON:
 			r->json = true;
 			break;
-		case OPT_CONFIG:
-			ctx->config_file = arg;
-			break;
-		case OPT_COLOR:
-			ctx->color = arg ? arg : "always";
-			if (cmd_set_color(r->cmdname, ctx->color)) {
+		default:
+			if (cmd_common_option(ctx, r->cmdname, opt, arg)) {
 				opts_release(&p);
 				return SD_EXIT_USAGE;
 			}
-			break;
-		default:
-			opts_release(&p);
-			return SD_EXIT_USAGE;
 		}
 	}
 	rest = opts_index(&p);

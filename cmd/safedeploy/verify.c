@@ -1,0 +1,960 @@
+/* safedeploy verify: ask every target what it runs and fail on any skew
+ * (DESIGN.md §2). Parses options and config, discovers targets, fetches
+ * through lib/http.c, judges through lib/verify.c, and prints. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "color.h"
+#include "fsutil.h"
+#include "gitrev.h"
+#include "http.h"
+#include "msg.h"
+#include "opts.h"
+#include "podlist.h"
+#include "progress.h"
+#include "units.h"
+#include "verify.h"
+
+#define CMD "safedeploy verify"
+
+enum {
+	OPT_URL = OPT_FIRST_OWN,
+	OPT_TARGETS,
+	OPT_KUBECTL_JSON,
+	OPT_PORT,
+	OPT_PATH,
+	OPT_FIELD,
+	OPT_EXPECT,
+	OPT_EXPECT_COMMIT,
+	OPT_SAME,
+	OPT_SAME_PREFIX,
+	OPT_EXACTLY_ONE,
+	OPT_MIN_TARGETS,
+	OPT_ALLOW_UNREACHABLE,
+	OPT_CONCURRENCY,
+	OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_DEADLINE,
+	OPT_MAX_BODY,
+	OPT_FOLLOW,
+	OPT_CACERT,
+	OPT_INSECURE,
+	OPT_HEADER,
+	OPT_JUNIT,
+};
+
+static const struct opt_spec verify_opts[] = {
+	{OPT_URL, "url", 'u', OPT_REQUIRED, "URL", "a target (repeatable)"},
+	{OPT_TARGETS, "targets", 0, OPT_REQUIRED, "FILE",
+	 "targets, one URL per line (- for standard input)"},
+	{OPT_KUBECTL_JSON, "kubectl-json", 0, OPT_REQUIRED, "FILE",
+	 "pods from 'kubectl get pods -o json' (- for standard input)"},
+	{OPT_PORT, "port", 0, OPT_REQUIRED, "PORT",
+	 "the pods' port (default: their declared container port)"},
+	{OPT_PATH, "path", 0, OPT_REQUIRED, "PATH",
+	 "the path asked on each pod (default /actuator/info)"},
+	{OPT_FIELD, "field", 'f', OPT_REQUIRED, "NAME=PATH",
+	 "a field to read: a JSON path, or prom:METRIC.LABEL"},
+	{OPT_EXPECT, "expect", 'e', OPT_REQUIRED, "NAME=VALUE",
+	 "every target must report this value"},
+	{OPT_EXPECT_COMMIT, "expect-commit", 0, OPT_REQUIRED, "REV",
+	 "every target must run this git revision (e.g. HEAD)"},
+	{OPT_SAME, "same", 0, OPT_REQUIRED, "NAME",
+	 "every target reports the same value (default: every field)"},
+	{OPT_SAME_PREFIX, "same-prefix", 0, OPT_REQUIRED, "PATH",
+	 "every key under this object is equal on all targets"},
+	{OPT_EXACTLY_ONE, "exactly-one", 0, OPT_REQUIRED, "NAME=VALUE",
+	 "exactly one target reports this value (e.g. role=primary)"},
+	{OPT_MIN_TARGETS, "min-targets", 0, OPT_REQUIRED, "N",
+	 "at least N targets must agree"},
+	{OPT_ALLOW_UNREACHABLE, "allow-unreachable", 0, OPT_REQUIRED, "N",
+	 "tolerate N targets that do not answer"},
+	{OPT_CONCURRENCY, "concurrency", 0, OPT_REQUIRED, "N",
+	 "requests in flight at once (default 64)"},
+	{OPT_TIMEOUT, "timeout", 0, OPT_REQUIRED, "DURATION",
+	 "per request (default 5s)"},
+	{OPT_CONNECT_TIMEOUT, "connect-timeout", 0, OPT_REQUIRED, "DURATION",
+	 "per connection (default 2s)"},
+	{OPT_DEADLINE, "deadline", 0, OPT_REQUIRED, "DURATION",
+	 "for the whole run (default 60s)"},
+	{OPT_MAX_BODY, "max-body", 0, OPT_REQUIRED, "SIZE",
+	 "larger answers are invalid (default 1M)"},
+	{OPT_FOLLOW, "follow", 0, OPT_NONE, NULL, "follow redirects"},
+	{OPT_CACERT, "cacert", 0, OPT_REQUIRED, "FILE",
+	 "CA certificates to verify TLS with"},
+	{OPT_INSECURE, "insecure", 'k', OPT_NONE, NULL,
+	 "do not verify TLS certificates"},
+	{OPT_HEADER, "header", 'H', OPT_REQUIRED, "LINE",
+	 "a request header, e.g. 'Authorization: Bearer …' (repeatable)"},
+	{OPT_JUNIT, "junit", 0, OPT_REQUIRED, "FILE",
+	 "write JUnit XML, one test case per target"},
+	OPTS_JSON,
+	OPTS_CONFIG,
+	OPTS_COLOR,
+	OPTS_HELP,
+	{0},
+};
+
+struct verify_run {
+	struct verify v;
+	struct http_options http;
+	struct config cfg;
+	const char **urls; /* from --url, in order */
+	size_t nurls;
+	const char *targets_file, *kubectl_file, *path, *junit, *expect_commit;
+	long port;
+	bool json;
+	int64_t deadline;
+	const char **headers;
+	size_t nheaders;
+};
+
+static void usage(void)
+{
+	printf("Usage: " CMD " [OPTIONS] --url URL...\n"
+	       "       " CMD " [OPTIONS] --targets FILE\n"
+	       "       " CMD " [OPTIONS] --kubectl-json FILE [--port PORT] "
+	       "[--path PATH]\n"
+	       "\n"
+	       "Ask every target, concurrently, what it runs, and fail on any "
+	       "skew.\n"
+	       "Fields default to version=build.version and "
+	       "commit=git.commit.id, and every\n"
+	       "field must be the same on all targets unless other rules are "
+	       "given.\n"
+	       "\n"
+	       "Options:\n");
+	opts_print_help(stdout, verify_opts);
+	printf("\nExit status: 0 every rule holds, 1 a rule fails or a target "
+	       "is invalid,\n"
+	       "2 usage error, 4 some targets did not answer (beyond "
+	       "--allow-unreachable)\n"
+	       "or the configuration is invalid.\n");
+}
+
+static int push(const char ***list, size_t *n, const char *item)
+{
+	const char **bigger = realloc(*list, (*n + 1) * sizeof(**list));
+
+	if (!bigger)
+		return -1;
+	*list = bigger;
+	(*list)[(*n)++] = item;
+	return 0;
+}
+
+static int parse_long(const char *flag, const char *s, long min, long max,
+		      long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < min || v > max)
+		return msg_usage(CMD,
+				 "%s '%s': expected a number from %ld to %ld",
+				 flag, s, min, max);
+	*out = v;
+	return 0;
+}
+
+static int parse_ms(const char *flag, const char *s, long *out)
+{
+	struct sd_err err = {0};
+	int64_t ms;
+
+	if (units_parse_duration(s, &ms, &err) < 0)
+		return msg_usage(CMD, "%s: %s", flag, err.msg);
+	if (ms < 1 || ms > 86400000)
+		return msg_usage(CMD, "%s '%s': must be between 1ms and 1d",
+				 flag, s);
+	*out = (long)ms;
+	return 0;
+}
+
+/* One "KEY=VALUE" entry of a verify: mapping, as if given as a flag. */
+static int config_pair(struct verify_run *r, const char *section,
+		       const char *key, json_t *val, bool field,
+		       enum rule_kind kind)
+{
+	struct sd_err err = {0};
+	char spec[2048], path[600];
+	const char *where;
+	int rc;
+
+	snprintf(path, sizeof(path), "verify.%s.%s", section, key);
+	where = config_origin(&r->cfg, path);
+	if (!json_is_string(val)) {
+		msg_error("%s: '%s': expected a string",
+			  where ? where : "config", path);
+		return SD_EXIT_CANNOT;
+	}
+	snprintf(spec, sizeof(spec), "%s=%s", key, json_string_value(val));
+	rc = field ? verify_add_field(&r->v, spec, &err)
+		   : verify_add_rule(&r->v, kind, spec, &err);
+	if (rc < 0) {
+		msg_error("%s: '%s': %s", where ? where : "config", path,
+			  err.msg);
+		return SD_EXIT_CANNOT;
+	}
+	return 0;
+}
+
+/* Defaults from the verify: section, before the flags override them. The
+ * loader has checked every type against the table of known keys. */
+static int apply_config(struct verify_run *r)
+{
+	const struct config *cfg = &r->cfg;
+	struct sd_err err = {0};
+	const char *key, *s;
+	json_t *val;
+	int64_t ms;
+	uint64_t size;
+	size_t i;
+	bool b;
+	int rc;
+
+	if (config_get_duration(cfg, "verify.timeout", &ms, &err) > 0)
+		r->http.timeout_ms = (long)ms;
+	if (config_get_duration(cfg, "verify.connect-timeout", &ms, &err) > 0)
+		r->http.connect_timeout_ms = (long)ms;
+	if (config_get_duration(cfg, "verify.deadline", &ms, &err) > 0)
+		r->deadline = ms;
+	if (config_get_size(cfg, "verify.max-body", &size, &err) > 0)
+		r->http.max_body = (size_t)size;
+	if (config_get_bool(cfg, "verify.follow", &b, &err) > 0)
+		r->http.follow = b;
+	if (config_get_bool(cfg, "verify.insecure", &b, &err) > 0)
+		r->http.insecure = b;
+	if (config_get_string(cfg, "verify.cacert", &s, &err) > 0)
+		r->http.cacert = s;
+	if (config_get_string(cfg, "verify.path", &s, &err) > 0)
+		r->path = s;
+	if ((val = config_get(cfg, "verify.port")))
+		r->port = (long)json_integer_value(val);
+	if ((val = config_get(cfg, "verify.concurrency")))
+		r->http.concurrency = (int)json_integer_value(val);
+	if ((val = config_get(cfg, "verify.allow-unreachable")))
+		r->v.allow_unreachable = (long)json_integer_value(val);
+	if ((val = config_get(cfg, "verify.min-targets"))) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "%lld",
+			 (long long)json_integer_value(val));
+		if (verify_add_rule(&r->v, R_MIN, n, &err) < 0)
+			return msg_err(&err), SD_EXIT_CANNOT;
+	}
+	json_object_foreach(
+		config_get(cfg, "verify.fields"), key,
+		val) if ((rc = config_pair(r, "fields", key, val, true,
+					   R_EXPECT))) return rc;
+	json_object_foreach(
+		config_get(cfg, "verify.expect"), key,
+		val) if ((rc = config_pair(r, "expect", key, val, false,
+					   R_EXPECT))) return rc;
+	json_object_foreach(
+		config_get(cfg, "verify.exactly-one"), key,
+		val) if ((rc = config_pair(r, "exactly-one", key, val, false,
+					   R_EXACTLY_ONE))) return rc;
+	json_array_foreach(
+		config_get(cfg, "verify.same"), i,
+		val) if (verify_add_rule(&r->v, R_SAME, json_string_value(val),
+					 &err) < 0) return msg_err(&err),
+		SD_EXIT_CANNOT;
+	json_array_foreach(config_get(cfg, "verify.same-prefix"), i,
+			   val) if (verify_add_rule(&r->v, R_SAME_PREFIX,
+						    json_string_value(val),
+						    &err) <
+				    0) return msg_err(&err),
+		SD_EXIT_CANNOT;
+	json_array_foreach(config_get(cfg, "verify.headers"), i,
+			   val) if (push(&r->headers, &r->nheaders,
+					 json_string_value(val)) <
+				    0) return msg_error("out of memory"),
+		SD_EXIT_CANNOT;
+	return 0;
+}
+
+/* What the flags said, applied over the configuration. */
+struct flags {
+	const char **fields;
+	size_t nfields;
+	struct {
+		enum rule_kind kind;
+		const char *arg;
+	} rules[256];
+	size_t nrules;
+	long timeout_ms, connect_timeout_ms, concurrency, port,
+		allow_unreachable;
+	int64_t deadline;
+	size_t max_body;
+	const char *path, *cacert;
+	bool follow, insecure;
+};
+
+static int add_flag_rule(struct flags *f, enum rule_kind kind, const char *arg)
+{
+	if (f->nrules == sizeof(f->rules) / sizeof(*f->rules))
+		return msg_usage(CMD, "too many rules (at most %zu)",
+				 sizeof(f->rules) / sizeof(*f->rules));
+	f->rules[f->nrules].kind = kind;
+	f->rules[f->nrules++].arg = arg;
+	return 0;
+}
+
+static int parse_args(struct verify_run *r, struct flags *f, int argc,
+		      char **argv, struct cmd_ctx *ctx)
+{
+	struct opt_parser p;
+	const char *arg;
+	int opt, rc = 0;
+
+	if (opts_init(&p, argc, argv, verify_opts, CMD, false) < 0)
+		return SD_EXIT_CANNOT;
+	while (!rc && (opt = opts_next(&p, &arg)) != -1) {
+		switch (opt) {
+		case OPT_HELP:
+			usage();
+			rc = -1;
+			break;
+		case OPT_URL:
+			rc = push(&r->urls, &r->nurls, arg) ? SD_EXIT_CANNOT
+							    : 0;
+			break;
+		case OPT_TARGETS:
+			r->targets_file = arg;
+			break;
+		case OPT_KUBECTL_JSON:
+			r->kubectl_file = arg;
+			break;
+		case OPT_PORT:
+			rc = parse_long("--port", arg, 1, 65535, &f->port);
+			break;
+		case OPT_PATH:
+			f->path = arg;
+			break;
+		case OPT_FIELD:
+			rc = push(&f->fields, &f->nfields, arg) ? SD_EXIT_CANNOT
+								: 0;
+			break;
+		case OPT_EXPECT:
+			rc = add_flag_rule(f, R_EXPECT, arg);
+			break;
+		case OPT_EXPECT_COMMIT:
+			r->expect_commit = arg;
+			break;
+		case OPT_SAME:
+			rc = add_flag_rule(f, R_SAME, arg);
+			break;
+		case OPT_SAME_PREFIX:
+			rc = add_flag_rule(f, R_SAME_PREFIX, arg);
+			break;
+		case OPT_EXACTLY_ONE:
+			rc = add_flag_rule(f, R_EXACTLY_ONE, arg);
+			break;
+		case OPT_MIN_TARGETS:
+			rc = add_flag_rule(f, R_MIN, arg);
+			break;
+		case OPT_ALLOW_UNREACHABLE:
+			rc = parse_long("--allow-unreachable", arg, 0, 1000000,
+					&f->allow_unreachable);
+			break;
+		case OPT_CONCURRENCY:
+			rc = parse_long("--concurrency", arg, 1, 4096,
+					&f->concurrency);
+			break;
+		case OPT_TIMEOUT:
+			rc = parse_ms("--timeout", arg, &f->timeout_ms);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			rc = parse_ms("--connect-timeout", arg,
+				      &f->connect_timeout_ms);
+			break;
+		case OPT_DEADLINE: {
+			long ms;
+
+			rc = parse_ms("--deadline", arg, &ms);
+			f->deadline = ms;
+			break;
+		}
+		case OPT_MAX_BODY: {
+			struct sd_err err = {0};
+			uint64_t size;
+
+			if (units_parse_size(arg, &size, &err) < 0)
+				rc = msg_usage(CMD, "--max-body: %s", err.msg);
+			else if (size < 1 || size > (1ULL << 30))
+				rc = msg_usage(CMD,
+					       "--max-body '%s': must be "
+					       "between 1 and 1G",
+					       arg);
+			f->max_body = (size_t)size;
+			break;
+		}
+		case OPT_FOLLOW:
+			f->follow = true;
+			break;
+		case OPT_CACERT:
+			f->cacert = arg;
+			break;
+		case OPT_INSECURE:
+			f->insecure = true;
+			break;
+		case OPT_HEADER:
+			if (!strchr(arg, ':'))
+				rc = msg_usage(CMD,
+					       "--header '%s': expected "
+					       "'Name: value'",
+					       arg);
+			else if (push(&r->headers, &r->nheaders, arg))
+				rc = SD_EXIT_CANNOT;
+			break;
+		case OPT_JUNIT:
+			r->junit = arg;
+			break;
+		case OPT_JSON:
+			r->json = true;
+			break;
+		default:
+			rc = cmd_common_option(ctx, CMD, opt, arg)
+				     ? SD_EXIT_USAGE
+				     : 0;
+		}
+	}
+	if (!rc && opts_index(&p) < argc)
+		rc = msg_usage(CMD,
+			       "unexpected argument '%s' (targets are "
+			       "given with --url)",
+			       argv[opts_index(&p)]);
+	opts_release(&p);
+	return rc;
+}
+
+/* The flags win over the configuration. */
+static int apply_flags(struct verify_run *r, const struct flags *f)
+{
+	struct sd_err err = {0};
+	char commit[41], spec[64];
+
+	if (f->timeout_ms)
+		r->http.timeout_ms = f->timeout_ms;
+	if (f->connect_timeout_ms)
+		r->http.connect_timeout_ms = f->connect_timeout_ms;
+	if (f->concurrency)
+		r->http.concurrency = (int)f->concurrency;
+	if (f->deadline)
+		r->deadline = f->deadline;
+	if (f->max_body)
+		r->http.max_body = f->max_body;
+	if (f->follow)
+		r->http.follow = true;
+	if (f->insecure)
+		r->http.insecure = true;
+	if (f->cacert)
+		r->http.cacert = f->cacert;
+	if (f->port)
+		r->port = f->port;
+	if (f->path)
+		r->path = f->path;
+	if (f->allow_unreachable)
+		r->v.allow_unreachable = f->allow_unreachable;
+	for (size_t i = 0; i < f->nfields; i++)
+		if (verify_add_field(&r->v, f->fields[i], &err) < 0)
+			return msg_usage(CMD, "%s", err.msg);
+	for (size_t i = 0; i < f->nrules; i++)
+		if (verify_add_rule(&r->v, f->rules[i].kind, f->rules[i].arg,
+				    &err) < 0)
+			return msg_usage(CMD, "%s", err.msg);
+	if (r->expect_commit) {
+		if (gitrev_resolve(r->expect_commit, commit, &err) < 0)
+			return msg_err(&err);
+		snprintf(spec, sizeof(spec), "commit=%s", commit);
+		if (verify_add_rule(&r->v, R_EXPECT, spec, &err) < 0)
+			return msg_usage(CMD, "%s", err.msg);
+	}
+	if (verify_check(&r->v, &err) < 0)
+		return msg_usage(CMD, "%s", err.msg);
+	r->http.headers = r->headers;
+	r->http.nheaders = r->nheaders;
+	return 0;
+}
+
+/* "127.0.0.2:8080" out of "http://127.0.0.2:8080/actuator/info". */
+static char *authority(const char *url)
+{
+	const char *start = strstr(url, "://");
+	size_t n;
+
+	start = start ? start + 3 : url;
+	n = strcspn(start, "/?#");
+	return strndup(start, n);
+}
+
+static int add_url(struct verify_run *r, const char *url, const char *where)
+{
+	struct sd_err err = {0};
+	char *name;
+	int rc;
+
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		return msg_usage(CMD,
+				 "%s'%s' is not an http:// or https:// URL",
+				 where, url);
+	name = authority(url);
+	rc = verify_add_target(&r->v, name, url, NULL, &err);
+	free(name);
+	if (rc < 0)
+		return msg_err(&err);
+	if (rc > 0)
+		msg_warn("target '%s' is listed more than once; asked once",
+			 url);
+	return 0;
+}
+
+static int load_targets_file(struct verify_run *r)
+{
+	const char *name = strcmp(r->targets_file, "-") ? r->targets_file
+							: "standard input";
+	struct sd_err err = {0};
+	char *text, *line, *next, where[512];
+	int lineno = 0, rc = 0;
+
+	if (fs_read_file(r->targets_file, 16 << 20, &text, NULL, &err) < 0)
+		return msg_err(&err);
+	for (line = text; line && *line && !rc; line = next) {
+		char *end;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		line += strspn(line, " \t");
+		end = line + strcspn(line, "#");
+		while (end > line && strchr(" \t\r", end[-1]))
+			end--;
+		*end = '\0';
+		if (!*line)
+			continue;
+		snprintf(where, sizeof(where), "%s:%d: ", name, lineno);
+		rc = add_url(r, line, where);
+	}
+	free(text);
+	return rc;
+}
+
+static int load_kubectl(struct verify_run *r)
+{
+	const char *name = strcmp(r->kubectl_file, "-") ? r->kubectl_file
+							: "standard input";
+	struct sd_err err = {0};
+	json_error_t jerr;
+	struct pod *pods;
+	char *text;
+	size_t len, n;
+	json_t *doc;
+	int rc = 0;
+
+	if (fs_read_file(r->kubectl_file, 256 << 20, &text, &len, &err) < 0)
+		return msg_err(&err);
+	doc = json_loadb(text, len, 0, &jerr);
+	free(text);
+	if (!doc) {
+		msg_error("'%s' is not valid JSON: line %d, column %d: %s",
+			  name, jerr.line, jerr.column, jerr.text);
+		return SD_EXIT_CANNOT;
+	}
+	if (podlist_read(doc, name, &pods, &n, &err) < 0) {
+		json_decref(doc);
+		return msg_err(&err);
+	}
+	json_decref(doc);
+	if (!n)
+		msg_error("the pod list in '%s' has no pods", name);
+	for (size_t i = 0; i < n && !rc; i++) {
+		long port = r->port ? r->port : pods[i].port;
+		char *url;
+
+		if (!port) {
+			rc = msg_usage(CMD,
+				       "pod '%s' declares no container port; "
+				       "give one with --port",
+				       pods[i].name);
+			break;
+		}
+		url = podlist_url(&pods[i], "http", port,
+				  r->path ? r->path : "/actuator/info");
+		if (!url || verify_add_target(&r->v, pods[i].name, url,
+					      pods[i].ip, &err) < 0) {
+			free(url);
+			rc = msg_err(&err);
+			break;
+		}
+		free(url);
+		struct vtarget *t = &r->v.targets[r->v.ntargets - 1];
+
+		t->terminating = pods[i].terminating;
+		t->not_ready = !pods[i].ready;
+		if (!pods[i].ip && !t->terminating) {
+			t->asked = true;
+			t->verdict = V_UNREACHABLE;
+			t->values = calloc(r->v.nfields, sizeof(*t->values));
+			t->kinds = calloc(r->v.nfields, sizeof(*t->kinds));
+			t->reason = strdup(pods[i].phase && *pods[i].phase
+						   ? "pod has no IP yet"
+						   : "pod has no IP");
+		}
+	}
+	podlist_free(pods, n);
+	return rc;
+}
+
+/* Ask every target that can be asked, all at once. */
+static int fetch(struct verify_run *r)
+{
+	struct sd_err err = {0};
+	const char **urls = calloc(r->v.ntargets + 1, sizeof(*urls));
+	size_t *index = calloc(r->v.ntargets + 1, sizeof(*index));
+	struct http_result *results =
+		calloc(r->v.ntargets + 1, sizeof(*results));
+	struct http_client *client = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!urls || !index || !results) {
+		rc = SD_EXIT_CANNOT;
+		msg_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < r->v.ntargets; i++) {
+		struct vtarget *t = &r->v.targets[i];
+
+		if (t->terminating) {
+			t->verdict = V_TERMINATING;
+			t->reason = strdup("pod is terminating");
+			t->values = calloc(r->v.nfields, sizeof(*t->values));
+			t->kinds = calloc(r->v.nfields, sizeof(*t->kinds));
+			continue;
+		}
+		if (t->asked)
+			continue;
+		index[n] = i;
+		urls[n++] = t->url;
+	}
+	r->http.deadline_ms = progress_monotonic_ms() + r->deadline;
+	client = http_client_new(&r->http, &err);
+	if (!client) {
+		rc = msg_err(&err);
+		goto out;
+	}
+	if (http_get_all(client, urls, n, results, &err) < 0) {
+		rc = msg_err(&err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		verify_read_answer(&r->v, &r->v.targets[index[i]], &results[i]);
+		http_result_release(&results[i]);
+	}
+out:
+	http_client_free(client);
+	free(results);
+	free(index);
+	free(urls);
+	return rc;
+}
+
+static const char *verdict_color(enum verdict v)
+{
+	switch (v) {
+	case V_MATCH:
+		return COLOR_GREEN;
+	case V_UNREACHABLE:
+		return COLOR_YELLOW;
+	case V_TERMINATING:
+		return COLOR_DIM;
+	default:
+		return COLOR_RED;
+	}
+}
+
+static int width_of(const char *s)
+{
+	return s ? (int)strlen(s) : 1;
+}
+
+/* One table row, without trailing blanks. */
+static void print_row(char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && line[n - 1] == ' ')
+		line[--n] = '\0';
+	puts(line);
+}
+
+static void print_table(const struct verify *v)
+{
+	int wname = 6, waddr = 7, wverdict = 11, wf[64] = {0};
+	size_t nf = v->nfields < 64 ? v->nfields : 64, used;
+	char line[8192];
+
+#define ADD(...)                                                               \
+	do {                                                                   \
+		if (used < sizeof(line))                                       \
+			used += (size_t)snprintf(line + used,                  \
+						 sizeof(line) - used,          \
+						 __VA_ARGS__);                 \
+	} while (0)
+	for (size_t f = 0; f < nf; f++)
+		wf[f] = width_of(v->fields[f].name);
+	for (size_t i = 0; i < v->ntargets; i++) {
+		const struct vtarget *t = &v->targets[i];
+
+		if (width_of(t->name) > wname)
+			wname = width_of(t->name);
+		if (width_of(t->address) > waddr)
+			waddr = width_of(t->address);
+		for (size_t f = 0; f < nf; f++)
+			if (t->values && width_of(t->values[f]) > wf[f])
+				wf[f] = width_of(t->values[f]);
+	}
+	used = 0;
+	ADD("%-*s  %-*s  %-*s", wname, "TARGET", waddr, "ADDRESS", wverdict,
+	    "VERDICT");
+	for (size_t f = 0; f < nf; f++)
+		ADD("  %-*s", wf[f], v->fields[f].name);
+	ADD("  NOTE");
+	print_row(line);
+	for (size_t i = 0; i < v->ntargets; i++) {
+		const struct vtarget *t = &v->targets[i];
+
+		used = 0;
+		ADD("%-*s  %-*s  %s%-*s%s", wname, t->name, waddr,
+		    t->address ? t->address : "-",
+		    color_code(STDOUT_FILENO, verdict_color(t->verdict)),
+		    wverdict, verdict_names[t->verdict],
+		    color_code(STDOUT_FILENO, COLOR_RESET));
+		for (size_t f = 0; f < nf; f++)
+			ADD("  %-*s", wf[f],
+			    t->values && t->values[f] ? t->values[f] : "-");
+		if (t->verdict != V_MATCH && t->reason)
+			ADD("  %s", t->reason);
+		print_row(line);
+	}
+#undef ADD
+}
+
+static json_t *to_json(const struct verify *v, int status, json_t *summary)
+{
+	json_t *doc = json_object(), *targets = json_array(),
+	       *fields = json_array(), *rules = json_array(),
+	       *counts = json_object();
+
+	json_object_set_new(doc, "version", json_integer(1));
+	json_object_set_new(doc, "ok", json_boolean(status == 0));
+	json_object_set_new(doc, "exit", json_integer(status));
+	json_object_set(doc, "summary", summary);
+	for (int i = 0; i <= V_NOT_READY; i++)
+		json_object_set_new(counts, verdict_names[i],
+				    json_integer((json_int_t)v->counts[i]));
+	json_object_set_new(doc, "counts", counts);
+	for (size_t f = 0; f < v->nfields; f++)
+		json_array_append_new(fields,
+				      json_pack("{s:s, s:s}", "name",
+						v->fields[f].name, "path",
+						v->fields[f].path));
+	json_object_set_new(doc, "fields", fields);
+	for (size_t i = 0; i < v->nrules; i++) {
+		const struct vrule *r = &v->rules[i];
+		static const char *const kinds[] = {
+			[R_EXPECT] = "expect",
+			[R_SAME] = "same",
+			[R_SAME_PREFIX] = "same-prefix",
+			[R_EXACTLY_ONE] = "exactly-one",
+			[R_MIN] = "min-targets",
+		};
+		json_t *row = json_pack("{s:s, s:b}", "rule", kinds[r->kind],
+					"ok", r->ok);
+
+		if (r->name)
+			json_object_set_new(row, "field", json_string(r->name));
+		if (r->value)
+			json_object_set_new(row, "value",
+					    json_string(r->value));
+		if (r->path)
+			json_object_set_new(row, "path", json_string(r->path));
+		if (r->kind == R_MIN)
+			json_object_set_new(row, "min", json_integer(r->min));
+		json_object_set_new(row, "message",
+				    r->message ? json_string(r->message)
+					       : json_null());
+		json_array_append_new(rules, row);
+	}
+	json_object_set_new(doc, "rules", rules);
+	for (size_t i = 0; i < v->ntargets; i++) {
+		const struct vtarget *t = &v->targets[i];
+		json_t *values = json_object();
+		json_t *row = json_pack("{s:s, s:s, s:s, s:f}", "name", t->name,
+					"url", t->url, "verdict",
+					verdict_names[t->verdict], "seconds",
+					t->seconds);
+
+		json_object_set_new(row, "address",
+				    t->address ? json_string(t->address)
+					       : json_null());
+		json_object_set_new(row, "reason",
+				    t->verdict != V_MATCH && t->reason
+					    ? json_string(t->reason)
+					    : json_null());
+		for (size_t f = 0; f < v->nfields; f++)
+			json_object_set_new(values, v->fields[f].name,
+					    t->values && t->values[f]
+						    ? json_string(t->values[f])
+						    : json_null());
+		json_object_set_new(row, "values", values);
+		json_array_append_new(targets, row);
+	}
+	json_object_set_new(doc, "targets", targets);
+	return doc;
+}
+
+/* Text for XML attributes and content. */
+static void xml_put(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		default:
+			/* XML 1.0 forbids most control characters. */
+			if ((unsigned char)*s < 0x20 && !strchr("\t\n\r", *s))
+				fputc('?', out);
+			else
+				fputc(*s, out);
+		}
+	}
+}
+
+static int write_junit(const struct verify *v, const char *path)
+{
+	struct sd_err err = {0};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	size_t failures = v->counts[V_MISMATCH] + v->counts[V_INVALID] +
+			  v->counts[V_NOT_READY];
+	double total = 0;
+	int rc;
+
+	if (!out)
+		return msg_error("out of memory"), SD_EXIT_CANNOT;
+	for (size_t i = 0; i < v->ntargets; i++)
+		total += v->targets[i].seconds;
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<testsuites>\n"
+		"  <testsuite name=\"safedeploy verify\" tests=\"%zu\" "
+		"failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+		"time=\"%.3f\">\n",
+		v->ntargets, failures, v->counts[V_UNREACHABLE],
+		v->counts[V_TERMINATING], total);
+	for (size_t i = 0; i < v->ntargets; i++) {
+		const struct vtarget *t = &v->targets[i];
+
+		fputs("    <testcase classname=\"safedeploy.verify\" name=\"",
+		      out);
+		xml_put(out, t->name);
+		fprintf(out, "\" time=\"%.3f\"", t->seconds);
+		if (t->verdict == V_MATCH) {
+			fputs("/>\n", out);
+			continue;
+		}
+		fputs(">\n      <", out);
+		fputs(t->verdict == V_UNREACHABLE   ? "error"
+		      : t->verdict == V_TERMINATING ? "skipped"
+						    : "failure",
+		      out);
+		fputs(" message=\"", out);
+		xml_put(out, verdict_names[t->verdict]);
+		fputs(": ", out);
+		xml_put(out, t->reason);
+		fputs("\"/>\n    </testcase>\n", out);
+	}
+	fputs("  </testsuite>\n</testsuites>\n", out);
+	fclose(out);
+	rc = fs_write_atomic(path, buf, len, 0644, &err);
+	free(buf);
+	return rc < 0 ? msg_err(&err) : 0;
+}
+
+int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct verify_run r = {0};
+	struct flags f = {0};
+	json_t *summary = NULL, *line;
+	size_t i;
+	int rc;
+
+	verify_init(&r.v);
+	config_init(&r.cfg);
+	r.deadline = 60000;
+	rc = parse_args(&r, &f, argc, argv, ctx);
+	if (rc)
+		goto out;
+	config_release(&r.cfg);
+	if ((rc = cmd_load_config(ctx, &r.cfg)) || (rc = apply_config(&r)) ||
+	    (rc = apply_flags(&r, &f)))
+		goto out;
+	for (i = 0; i < r.nurls && !rc; i++)
+		rc = add_url(&r, r.urls[i], "");
+	if (!rc && r.targets_file)
+		rc = load_targets_file(&r);
+	if (!rc && r.kubectl_file)
+		rc = load_kubectl(&r);
+	if (!rc && !r.nurls && !r.targets_file && !r.kubectl_file)
+		rc = msg_usage(CMD, "no targets: give --url, --targets or "
+				    "--kubectl-json");
+	if (rc || (rc = fetch(&r)))
+		goto out;
+	verify_judge(&r.v);
+	rc = verify_exit_status(&r.v);
+	summary = verify_summary(&r.v);
+	if (r.json) {
+		json_t *doc = to_json(&r.v, rc, summary);
+
+		cmd_print_json(doc);
+		json_decref(doc);
+	} else {
+		if (r.v.ntargets)
+			print_table(&r.v);
+		json_array_foreach(summary, i, line)
+			printf("%s%s\n", i == 0 && r.v.ntargets ? "\n" : "",
+			       json_string_value(line));
+		fflush(stdout);
+	}
+	if (r.junit) {
+		int jrc = write_junit(&r.v, r.junit);
+
+		if (jrc && !rc)
+			rc = jrc;
+	}
+out:
+	json_decref(summary);
+	free(r.urls);
+	free(r.headers);
+	free(f.fields);
+	verify_release(&r.v);
+	config_release(&r.cfg);
+	return rc < 0 ? SD_EXIT_OK : rc;
+}

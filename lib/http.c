@@ -1,0 +1,284 @@
+/* HTTP over one libcurl multi handle; see http.h. Requests are windowed by
+ * the application (add the next when one finishes), not queued in libcurl,
+ * so that each request's timeout measures the target and not the queue. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+#include "progress.h"
+#include "version.h"
+
+struct http_client {
+	struct http_options opt;
+	CURLM *multi;
+	struct curl_slist *headers;
+};
+
+struct transfer {
+	CURL *easy;
+	struct http_result *res;
+	size_t max_body;
+	bool too_large;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static int global_users;
+
+struct http_client *http_client_new(const struct http_options *opt,
+				    struct sd_err *err)
+{
+	struct http_client *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		err_set(err, SD_EXIT_CANNOT, "out of memory");
+		return NULL;
+	}
+	c->opt = *opt;
+	if (c->opt.concurrency <= 0)
+		c->opt.concurrency = 64;
+	if (c->opt.timeout_ms <= 0)
+		c->opt.timeout_ms = 5000;
+	if (c->opt.connect_timeout_ms <= 0)
+		c->opt.connect_timeout_ms = 2000;
+	if (!c->opt.max_body)
+		c->opt.max_body = 1 << 20;
+	if (global_users++ == 0 && curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		global_users--;
+		free(c);
+		err_set(err, SD_EXIT_CANNOT, "cannot initialise libcurl");
+		return NULL;
+	}
+	c->multi = curl_multi_init();
+	c->headers = curl_slist_append(NULL, "Accept: application/json, "
+					     "text/plain;q=0.5, */*;q=0.1");
+	for (size_t i = 0; c->headers && i < opt->nheaders; i++)
+		c->headers = curl_slist_append(c->headers, opt->headers[i]);
+	if (!c->multi || !c->headers) {
+		http_client_free(c);
+		err_set(err, SD_EXIT_CANNOT, "cannot initialise libcurl");
+		return NULL;
+	}
+	return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+	if (!c)
+		return;
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	curl_slist_free_all(c->headers);
+	free(c);
+	if (--global_users == 0)
+		curl_global_cleanup();
+}
+
+void http_result_release(struct http_result *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct transfer *t = user;
+	struct http_result *r = t->res;
+	size_t n = size * nmemb;
+	char *bigger;
+
+	if (r->len + n > t->max_body) {
+		t->too_large = true;
+		return 0; /* aborts the transfer */
+	}
+	bigger = realloc(r->body, r->len + n + 1);
+	if (!bigger)
+		return 0;
+	r->body = bigger;
+	memcpy(r->body + r->len, data, n);
+	r->len += n;
+	r->body[r->len] = '\0';
+	return n;
+}
+
+static CURL *easy_for(struct http_client *c, const char *url,
+		      struct transfer *t)
+{
+	const struct http_options *o = &c->opt;
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return NULL;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "safedeploy/" SD_VERSION);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	/* A target names an HTTP(S) endpoint, never file:// or the like. */
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->follow ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	if (o->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+	if (o->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	return e;
+}
+
+static enum http_failure classify(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return HTTP_OK;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+		return HTTP_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return HTTP_TIMEOUT;
+	case CURLE_FILESIZE_EXCEEDED:
+		return HTTP_TOO_LARGE;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CIPHER:
+		return HTTP_TLS;
+	default:
+		return HTTP_BROKEN;
+	}
+}
+
+static void finish(struct transfer *t, CURLcode rc)
+{
+	struct http_result *r = t->res;
+	char *s = NULL;
+	long status = 0;
+
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &r->seconds);
+	r->status = status;
+	if (curl_easy_getinfo(t->easy, CURLINFO_PRIMARY_IP, &s) == CURLE_OK &&
+	    s)
+		snprintf(r->ip, sizeof(r->ip), "%s", s);
+	s = NULL;
+	if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK &&
+	    s)
+		snprintf(r->content_type, sizeof(r->content_type), "%s", s);
+	s = NULL;
+	if (curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &s) == CURLE_OK &&
+	    s)
+		snprintf(r->location, sizeof(r->location), "%s", s);
+	r->failure = t->too_large ? HTTP_TOO_LARGE : classify(rc);
+	if (r->failure == HTTP_TOO_LARGE) {
+		snprintf(r->error, sizeof(r->error),
+			 "answer larger than %zu bytes", t->max_body);
+		http_result_release(r);
+	} else if (r->failure == HTTP_TIMEOUT) {
+		snprintf(r->error, sizeof(r->error), "no answer within %.1fs",
+			 r->seconds);
+	} else if (r->failure != HTTP_OK) {
+		snprintf(r->error, sizeof(r->error), "%s",
+			 t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+	}
+	if (r->failure != HTTP_OK)
+		r->status = r->failure == HTTP_TOO_LARGE ? r->status : 0;
+}
+
+int http_get_all(struct http_client *c, const char *const *urls, size_t n,
+		 struct http_result *results, struct sd_err *err)
+{
+	struct transfer *t = calloc(n ? n : 1, sizeof(*t));
+	size_t next = 0, active = 0, done = 0;
+
+	if (!t)
+		return err_set(err, SD_EXIT_CANNOT, "out of memory");
+	memset(results, 0, n * sizeof(*results));
+	while (done < n) {
+		struct CURLMsg *msg;
+		int running, left;
+
+		/* Keep the window full. */
+		while (next < n && active < (size_t)c->opt.concurrency) {
+			t[next].res = &results[next];
+			t[next].max_body = c->opt.max_body;
+			t[next].easy = easy_for(c, urls[next], &t[next]);
+			if (!t[next].easy ||
+			    curl_multi_add_handle(c->multi, t[next].easy)) {
+				results[next].failure = HTTP_BROKEN;
+				snprintf(results[next].error,
+					 sizeof(results[next].error),
+					 "cannot start the request");
+				if (t[next].easy)
+					curl_easy_cleanup(t[next].easy);
+				t[next].easy = NULL;
+				done++;
+			} else {
+				active++;
+			}
+			next++;
+		}
+		curl_multi_perform(c->multi, &running);
+		while ((msg = curl_multi_info_read(c->multi, &left))) {
+			struct transfer *tr = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&tr);
+			finish(tr, msg->data.result);
+			curl_multi_remove_handle(c->multi, tr->easy);
+			curl_easy_cleanup(tr->easy);
+			tr->easy = NULL;
+			active--;
+			done++;
+		}
+		if (done == n)
+			break;
+		if (c->opt.deadline_ms &&
+		    progress_monotonic_ms() >= c->opt.deadline_ms)
+			break;
+		if (active) {
+			long wait = 1000;
+
+			if (c->opt.deadline_ms) {
+				int64_t left_ms = c->opt.deadline_ms -
+						  progress_monotonic_ms();
+
+				if (left_ms < wait)
+					wait = left_ms > 0 ? (long)left_ms : 0;
+			}
+			curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
+		}
+	}
+	/* Whatever the deadline cut short, or never started. */
+	for (size_t i = 0; i < n; i++) {
+		if (i < next && !t[i].easy)
+			continue;
+		if (t[i].easy) {
+			curl_multi_remove_handle(c->multi, t[i].easy);
+			curl_easy_cleanup(t[i].easy);
+			http_result_release(&results[i]);
+		}
+		results[i].failure = HTTP_DEADLINE;
+		results[i].status = 0;
+		snprintf(results[i].error, sizeof(results[i].error),
+			 "the overall deadline passed first");
+	}
+	free(t);
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* HTTP(S) for the whole suite, over one libcurl multi handle: many requests
+ * at once, each with its own timeout, a cap on the body size, and an overall
+ * deadline. The only file that uses libcurl. */
+#ifndef SD_HTTP_H
+#define SD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct http_options {
+	int concurrency;	 /* requests in flight at once (default 64) */
+	long timeout_ms;	 /* per request, from its start (default 5s) */
+	long connect_timeout_ms; /* per connection (default 2s) */
+	int64_t deadline_ms; /* absolute, progress_monotonic_ms(); 0: none */
+	size_t max_body;     /* larger answers are cut off (default 1 MiB) */
+	bool follow;	     /* follow redirects (at most 5) */
+	bool insecure;	     /* do not verify TLS certificates */
+	const char *cacert;  /* CA bundle file, or NULL for the system's */
+	const char *const *headers; /* "Name: value" lines */
+	size_t nheaders;
+};
+
+enum http_failure {
+	HTTP_OK,	/* an answer came, whatever its status */
+	HTTP_TOO_LARGE, /* the body passed max_body */
+	HTTP_CONNECT,	/* refused, unreachable, could not resolve */
+	HTTP_TIMEOUT,	/* no complete answer in time */
+	HTTP_TLS,	/* certificate or handshake */
+	HTTP_BROKEN,	/* closed early, bad framing, other transport errors */
+	HTTP_DEADLINE,	/* the overall deadline passed first */
+};
+
+struct http_result {
+	enum http_failure failure;
+	long status; /* HTTP status, 0 when none */
+	char *body;  /* NUL-terminated, malloc'd; NULL when none */
+	size_t len;
+	char error[256]; /* what went wrong, for people */
+	char ip[64];	 /* the address connected to */
+	char content_type[128];
+	char location[512]; /* where a redirect that was not followed went */
+	double seconds;	    /* total time of the request */
+};
+
+struct http_client;
+
+/* Options not set (0 / NULL) take the defaults above. */
+struct http_client *http_client_new(const struct http_options *opt,
+				    struct sd_err *err);
+void http_client_free(struct http_client *c);
+
+/* GET every url; results[i] is for urls[i]. Connections, DNS and TLS
+ * sessions are kept in the client for the next call. Fails only when the
+ * transfers could not be set up; each target's outcome is in its result. */
+int http_get_all(struct http_client *c, const char *const *urls, size_t n,
+		 struct http_result *results, struct sd_err *err);
+
+void http_result_release(struct http_result *r);
+
+#endif
