@@ -18,7 +18,8 @@ _safedeploy() {
 			--expect | -e | --expect-commit | --same | --same-prefix | \
 			--exactly-one | --min-targets | --allow-unreachable | \
 			--concurrency | --timeout | --connect-timeout | --deadline | \
-			--max-body | --cacert | --header | -H | --junit) ((i++)) ;;
+			--max-body | --cacert | --header | -H | --junit | --wait | \
+			--interval | --on-fail) ((i++)) ;;
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi ;;
 		esac
@@ -29,7 +30,7 @@ _safedeploy() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--timeout | --connect-timeout | --deadline)
+	--timeout | --connect-timeout | --deadline | --wait | --interval)
 		COMPREPLY=($(compgen -W "1s 2s 5s 30s 1m" -- "$cur"))
 		return
 		;;
@@ -39,7 +40,7 @@ _safedeploy() {
 		;;
 	--url | -u | --port | --path | --field | -f | --expect | -e | --same | \
 		--same-prefix | --exactly-one | --min-targets | --allow-unreachable | \
-		--concurrency | --max-body | --header | -H)
+		--concurrency | --max-body | --header | -H | --on-fail)
 		return
 		;;
 	--ttl)
@@ -83,7 +84,7 @@ _safedeploy() {
 		esac
 		;;
 	verify)
-		COMPREPLY=($(compgen -W "--allow-unreachable --cacert --color --concurrency --config --connect-timeout --deadline --exactly-one --expect --expect-commit --field --follow --header --help --insecure --json --junit --kubectl-json --max-body --min-targets --path --port --same --same-prefix --targets --timeout --url" -- "$cur"))
+		COMPREPLY=($(compgen -W "--allow-unreachable --cacert --color --concurrency --config --connect-timeout --deadline --exactly-one --expect --expect-commit --field --follow --header --help --insecure --interval --json --junit --kubectl-json --max-body --min-targets --on-fail --path --port --same --same-prefix --targets --timeout --url --wait" -- "$cur"))
 		;;
 	config)
 		COMPREPLY=($(compgen -W "--origin --keys $common" -- "$cur"))

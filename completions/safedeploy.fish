@@ -50,3 +50,6 @@ complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l cacert -r -F -
 complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l insecure -s k -d 'do not verify TLS certificates'
 complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l header -s H -x -d 'a request header, e.g. \'Authorization: Bearer …\' (repeatable)'
 complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l junit -r -F -d 'write JUnit XML, one test case per target'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l wait -x -d 'ask again until every rule holds, for at most DURATION'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l interval -x -d 'between rounds with --wait (default 2s)'
+complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l on-fail -x -d 'after a failure, run CMD with the verdicts in SAFEDEPLOY_VERIFY_JSON'

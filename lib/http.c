@@ -1,9 +1,14 @@
 /* HTTP over one libcurl multi handle; see http.h. Requests are windowed by
  * the application (add the next when one finishes), not queued in libcurl,
- * so that each request's timeout measures the target and not the queue. */
+ * so that each request's timeout measures the target and not the queue.
+ * The loop is event-driven (curl_multi_socket_action over epoll), so that
+ * each wake-up costs the sockets that are ready, not every transfer. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -15,7 +20,47 @@ struct http_client {
 	struct http_options opt;
 	CURLM *multi;
 	struct curl_slist *headers;
+	int epfd;
+	int64_t timer_at; /* when libcurl wants CURL_SOCKET_TIMEOUT; -1 never */
+	CURL **pool;	  /* finished easy handles, reset and reused */
+	size_t npool;
 };
+
+/* libcurl says which sockets to watch, and for what. socketp is set once a
+ * socket is registered, so that a new one is added without a failed MOD. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
+		     void *socketp)
+{
+	static char registered;
+	struct http_client *c = userp;
+	struct epoll_event ev = {.data.fd = s};
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(c->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+		    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (socketp)
+		return epoll_ctl(c->epfd, EPOLL_CTL_MOD, s, &ev) < 0 ? -1 : 0;
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, s, &ev) < 0 &&
+	    (errno != EEXIST || epoll_ctl(c->epfd, EPOLL_CTL_MOD, s, &ev) < 0))
+		return -1;
+	curl_multi_assign(c->multi, s, &registered);
+	return 0;
+}
+
+/* libcurl says when it next needs to be called without socket activity. */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct http_client *c = userp;
+
+	(void)multi;
+	c->timer_at =
+		timeout_ms < 0 ? -1 : progress_monotonic_ms() + timeout_ms;
+	return 0;
+}
 
 struct transfer {
 	CURL *easy;
@@ -51,12 +96,21 @@ struct http_client *http_client_new(const struct http_options *opt,
 		err_set(err, SD_EXIT_CANNOT, "cannot initialise libcurl");
 		return NULL;
 	}
+	c->timer_at = -1;
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	c->pool = calloc((size_t)c->opt.concurrency, sizeof(*c->pool));
 	c->multi = curl_multi_init();
+	if (c->multi) {
+		curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+		curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+		curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+		curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	}
 	c->headers = curl_slist_append(NULL, "Accept: application/json, "
 					     "text/plain;q=0.5, */*;q=0.1");
 	for (size_t i = 0; c->headers && i < opt->nheaders; i++)
 		c->headers = curl_slist_append(c->headers, opt->headers[i]);
-	if (!c->multi || !c->headers) {
+	if (!c->multi || !c->headers || c->epfd < 0 || !c->pool) {
 		http_client_free(c);
 		err_set(err, SD_EXIT_CANNOT, "cannot initialise libcurl");
 		return NULL;
@@ -70,10 +124,20 @@ void http_client_free(struct http_client *c)
 		return;
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	for (size_t i = 0; i < c->npool; i++)
+		curl_easy_cleanup(c->pool[i]);
+	free(c->pool);
 	curl_slist_free_all(c->headers);
 	free(c);
 	if (--global_users == 0)
 		curl_global_cleanup();
+}
+
+void http_set_deadline(struct http_client *c, int64_t deadline_ms)
+{
+	c->opt.deadline_ms = deadline_ms;
 }
 
 void http_result_release(struct http_result *r)
@@ -108,7 +172,15 @@ static CURL *easy_for(struct http_client *c, const char *url,
 		      struct transfer *t)
 {
 	const struct http_options *o = &c->opt;
-	CURL *e = curl_easy_init();
+	CURL *e;
+
+	/* A handle from the pool costs a reset, not a fresh allocation. */
+	if (c->npool) {
+		e = c->pool[--c->npool];
+		curl_easy_reset(e);
+	} else {
+		e = curl_easy_init();
+	}
 
 	if (!e)
 		return NULL;
@@ -232,7 +304,49 @@ int http_get_all(struct http_client *c, const char *const *urls, size_t n,
 			}
 			next++;
 		}
-		curl_multi_perform(c->multi, &running);
+		if (done == n)
+			break;
+		/* Wait for a socket or libcurl's timer, at most a second. */
+		{
+			struct epoll_event evs[64];
+			int64_t now = progress_monotonic_ms();
+			long wait = 1000;
+			int nev;
+
+			if (c->timer_at >= 0)
+				wait = c->timer_at <= now
+					       ? 0
+					       : (long)(c->timer_at - now);
+			if (wait > 1000)
+				wait = 1000;
+			if (c->opt.deadline_ms &&
+			    c->opt.deadline_ms - now < wait)
+				wait = c->opt.deadline_ms > now
+					       ? (long)(c->opt.deadline_ms -
+							now)
+					       : 0;
+			nev = epoll_wait(c->epfd, evs, 64, (int)wait);
+			for (int i = 0; i < nev; i++) {
+				int flags = 0;
+
+				if (evs[i].events & EPOLLIN)
+					flags |= CURL_CSELECT_IN;
+				if (evs[i].events & EPOLLOUT)
+					flags |= CURL_CSELECT_OUT;
+				if (evs[i].events & (EPOLLERR | EPOLLHUP))
+					flags |= CURL_CSELECT_ERR;
+				curl_multi_socket_action(c->multi,
+							 evs[i].data.fd, flags,
+							 &running);
+			}
+			if (c->timer_at >= 0 &&
+			    progress_monotonic_ms() >= c->timer_at) {
+				c->timer_at = -1;
+				curl_multi_socket_action(c->multi,
+							 CURL_SOCKET_TIMEOUT, 0,
+							 &running);
+			}
+		}
 		while ((msg = curl_multi_info_read(c->multi, &left))) {
 			struct transfer *tr = NULL;
 
@@ -242,7 +356,10 @@ int http_get_all(struct http_client *c, const char *const *urls, size_t n,
 					  (char **)&tr);
 			finish(tr, msg->data.result);
 			curl_multi_remove_handle(c->multi, tr->easy);
-			curl_easy_cleanup(tr->easy);
+			if (c->npool < (size_t)c->opt.concurrency)
+				c->pool[c->npool++] = tr->easy;
+			else
+				curl_easy_cleanup(tr->easy);
 			tr->easy = NULL;
 			active--;
 			done++;
@@ -252,18 +369,6 @@ int http_get_all(struct http_client *c, const char *const *urls, size_t n,
 		if (c->opt.deadline_ms &&
 		    progress_monotonic_ms() >= c->opt.deadline_ms)
 			break;
-		if (active) {
-			long wait = 1000;
-
-			if (c->opt.deadline_ms) {
-				int64_t left_ms = c->opt.deadline_ms -
-						  progress_monotonic_ms();
-
-				if (left_ms < wait)
-					wait = left_ms > 0 ? (long)left_ms : 0;
-			}
-			curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
-		}
 	}
 	/* Whatever the deadline cut short, or never started. */
 	for (size_t i = 0; i < n; i++) {

@@ -52,6 +52,9 @@ struct http_client *http_client_new(const struct http_options *opt,
 				    struct sd_err *err);
 void http_client_free(struct http_client *c);
 
+/* Change the overall deadline for the next http_get_all (0: none). */
+void http_set_deadline(struct http_client *c, int64_t deadline_ms);
+
 /* GET every url; results[i] is for urls[i]. Connections, DNS and TLS
  * sessions are kept in the client for the next call. Fails only when the
  * transfers could not be set up; each target's outcome is in its result. */

@@ -27,6 +27,7 @@ void verify_init(struct verify *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->notes = json_array();
+	v->urls = json_object();
 }
 
 static void target_release(struct verify *v, struct vtarget *t)
@@ -60,6 +61,7 @@ void verify_release(struct verify *v)
 	}
 	free(v->rules);
 	json_decref(v->notes);
+	json_decref(v->urls);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -238,9 +240,10 @@ int verify_add_target(struct verify *v, const char *name, const char *url,
 {
 	struct vtarget *bigger, *t;
 
-	for (size_t i = 0; i < v->ntargets; i++)
-		if (!strcmp(v->targets[i].url, url))
-			return 1;
+	if (json_object_get(v->urls, url))
+		return 1;
+	if (json_object_set_new(v->urls, url, json_true()) < 0)
+		return err_set(err, SD_EXIT_CANNOT, "invalid URL '%s'", url);
 	bigger = realloc(v->targets, (v->ntargets + 1) * sizeof(*bigger));
 	if (!bigger)
 		return err_set(err, SD_EXIT_CANNOT, "out of memory");
@@ -436,6 +439,36 @@ void verify_read_answer(struct verify *v, struct vtarget *t,
 		t->verdict = V_MATCH;
 }
 
+void verify_reset(struct verify *v)
+{
+	for (size_t i = 0; i < v->ntargets; i++) {
+		struct vtarget *t = &v->targets[i];
+
+		if (t->fixed)
+			continue;
+		for (size_t f = 0; t->values && f < v->nfields; f++)
+			free(t->values[f]);
+		free(t->values);
+		free(t->kinds);
+		free(t->reason);
+		json_decref(t->answer);
+		t->values = NULL;
+		t->kinds = NULL;
+		t->reason = NULL;
+		t->answer = NULL;
+		t->verdict = V_MATCH;
+		t->asked = false;
+		t->seconds = 0;
+	}
+	for (size_t i = 0; i < v->nrules; i++) {
+		free(v->rules[i].message);
+		v->rules[i].message = NULL;
+		v->rules[i].ok = true;
+	}
+	json_array_clear(v->notes);
+	memset(v->counts, 0, sizeof(v->counts));
+}
+
 bool verify_values_equal(const struct vfield *f, const char *a, const char *b)
 {
 	size_t la, lb;
@@ -459,39 +492,46 @@ static bool has_values(const struct vtarget *t)
 }
 
 /* The most common value of field f among targets with values (first seen
- * wins a tie), and how many hold it. */
+ * wins a tie), how many hold it, and how many distinct values there are.
+ * Linear in targets times distinct values, which are few. */
 static const char *majority(const struct verify *v, int f, size_t *count,
 			    size_t *groups)
 {
+	const char **reps = calloc(v->ntargets + 1, sizeof(*reps));
+	size_t *counts = calloc(v->ntargets + 1, sizeof(*counts));
 	const char *best = NULL;
-	size_t best_n = 0;
+	size_t ngroups = 0, best_n = 0;
 
 	*groups = 0;
+	*count = 0;
+	if (!reps || !counts) {
+		free(reps);
+		free(counts);
+		return NULL;
+	}
 	for (size_t i = 0; i < v->ntargets; i++) {
 		const struct vtarget *t = &v->targets[i];
-		size_t n = 0;
-		bool seen = false;
+		size_t g;
 
 		if (!has_values(t))
 			continue;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = has_values(&v->targets[j]) &&
-			       verify_values_equal(&v->fields[f],
-						   v->targets[j].values[f],
-						   t->values[f]);
-		if (seen)
-			continue;
-		(*groups)++;
-		for (size_t j = i; j < v->ntargets; j++)
-			n += has_values(&v->targets[j]) &&
-			     verify_values_equal(&v->fields[f],
-						 v->targets[j].values[f],
-						 t->values[f]);
-		if (n > best_n) {
-			best_n = n;
-			best = t->values[f];
+		for (g = 0; g < ngroups; g++)
+			if (verify_values_equal(&v->fields[f], reps[g],
+						t->values[f]))
+				break;
+		if (g == ngroups)
+			reps[ngroups++] = t->values[f];
+		counts[g]++;
+	}
+	for (size_t g = 0; g < ngroups; g++) {
+		if (counts[g] > best_n) {
+			best_n = counts[g];
+			best = reps[g];
 		}
 	}
+	free(reps);
+	free(counts);
+	*groups = ngroups;
 	*count = best_n;
 	return best;
 }

@@ -55,6 +55,7 @@ struct vtarget {
 	json_t *answer;	    /* the parsed answer, when JSON */
 	double seconds;
 	bool asked;
+	bool fixed; /* judged without asking (no IP yet): kept across rounds */
 };
 
 struct verify {
@@ -69,6 +70,7 @@ struct verify {
 	size_t counts[6]; /* per verdict */
 	bool rules_ok;
 	json_t *notes; /* strings: e.g. values compared as text */
+	json_t *urls;  /* the set of target URLs, to drop duplicates */
 };
 
 void verify_init(struct verify *v);
@@ -92,6 +94,9 @@ int verify_add_target(struct verify *v, const char *name, const char *url,
 /* Read one target's answer into its fields and a first verdict. */
 void verify_read_answer(struct verify *v, struct vtarget *t,
 			const struct http_result *r);
+
+/* Forget every answer and judgement, for another round (--wait). */
+void verify_reset(struct verify *v);
 
 /* Apply the rules to every target: verdicts, counts, rules_ok. */
 void verify_judge(struct verify *v);

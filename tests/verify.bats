@@ -346,3 +346,47 @@ PY
 	assert_line --partial "field 'version' contains control characters"
 	refute_output --partial $'\e[2J'
 }
+
+@test "verify: --wait asks again until the fleet agrees" {
+	start_fleet "$(pod 127.0.0.2 1.2.3 a)" "$(pod 127.0.0.3 1.1.0 b)"
+	safedeploy verify --wait 15s --interval 200ms --url "$(url 127.0.0.2)" --url "$(url 127.0.0.3)" \
+		> out.txt 2> err.txt 3>&- &
+	local pid=$!
+	sleep 1
+	stop_fleet
+	start_fleet "$(pod 127.0.0.2 1.2.3 a)" "$(pod 127.0.0.3 1.2.3 a)"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	assert_regex "$(cat err.txt)" "^safedeploy: every rule holds after [0-9]+ rounds \("
+	assert_regex "$(cat out.txt)" "2 of 2 targets agree: version=1.2.3 commit=a"
+}
+
+@test "verify: --wait gives up by its deadline, reusing one connection per pod" {
+	start_fleet "$(pod 127.0.0.2 1.2.3 a)" "$(pod 127.0.0.3 1.1.0 b)"
+	run -1 --separate-stderr safedeploy verify --wait 1s --interval 100ms --url "$(url 127.0.0.2)" --url "$(url 127.0.0.3)"
+	assert_regex "$stderr" "^safedeploy: still failing after [0-9]+ rounds over [0-9.]+m?s \(--wait\)$"
+	assert_line "1 differs: 127.0.0.3:$FLEET_PORT (127.0.0.3) version=1.1.0 commit=b"
+	local requests conns
+	requests=$(wc -l < "$BATS_TEST_TMPDIR/requests.log")
+	conns=$(python3 -c 'import json,sys; print(len({json.loads(l)["conn"] for l in open(sys.argv[1])}))' "$BATS_TEST_TMPDIR/requests.log")
+	[ "$requests" -ge 6 ] || fail "only $requests requests in the rounds"
+	assert_equal "$conns" 2
+}
+
+@test "verify: --on-fail runs a command with the verdicts, and keeps exit 1" {
+	eight_pods_one_old
+	run -1 --separate-stderr safedeploy verify --targets targets.txt \
+		--on-fail 'echo "$SAFEDEPLOY_VERIFY_JSON" > verdicts.json; cp "$SAFEDEPLOY_VERIFY_JSON_FILE" copy.json; echo paged; exit 7'
+	assert_equal "$stderr" "safedeploy: --on-fail command exited with status 7"
+	assert_line "paged"
+	assert_equal "$(json_get 'd["counts"]["mismatch"], d["targets"][-1]["verdict"]' < verdicts.json)" "1 mismatch"
+	cmp <(json_get 'd' < verdicts.json) <(json_get 'd' < copy.json)
+	# With --json the command's output goes to stderr: stdout stays one document.
+	run -1 --separate-stderr safedeploy verify --targets targets.txt --json --on-fail 'echo paged'
+	json_get 'd["ok"]' <<< "$output"
+	assert_regex "$stderr" "paged"
+	# Nothing runs when every rule holds.
+	run -0 safedeploy verify --url "$(url 127.0.0.2)" --on-fail 'touch ran'
+	assert_not_exists ran
+}

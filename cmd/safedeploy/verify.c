@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -44,6 +45,9 @@ enum {
 	OPT_INSECURE,
 	OPT_HEADER,
 	OPT_JUNIT,
+	OPT_WAIT,
+	OPT_INTERVAL,
+	OPT_ON_FAIL,
 };
 
 static const struct opt_spec verify_opts[] = {
@@ -89,6 +93,12 @@ static const struct opt_spec verify_opts[] = {
 	 "do not verify TLS certificates"},
 	{OPT_HEADER, "header", 'H', OPT_REQUIRED, "LINE",
 	 "a request header, e.g. 'Authorization: Bearer …' (repeatable)"},
+	{OPT_WAIT, "wait", 0, OPT_REQUIRED, "DURATION",
+	 "ask again until every rule holds, for at most DURATION"},
+	{OPT_INTERVAL, "interval", 0, OPT_REQUIRED, "DURATION",
+	 "between rounds with --wait (default 2s)"},
+	{OPT_ON_FAIL, "on-fail", 0, OPT_REQUIRED, "CMD",
+	 "after a failure, run CMD with the verdicts in SAFEDEPLOY_VERIFY_JSON"},
 	{OPT_JUNIT, "junit", 0, OPT_REQUIRED, "FILE",
 	 "write JUnit XML, one test case per target"},
 	OPTS_JSON,
@@ -105,6 +115,8 @@ struct verify_run {
 	const char **urls; /* from --url, in order */
 	size_t nurls;
 	const char *targets_file, *kubectl_file, *path, *junit, *expect_commit;
+	const char *on_fail;
+	long wait_ms, interval_ms;
 	long port;
 	bool json;
 	int64_t deadline;
@@ -232,6 +244,12 @@ static int apply_config(struct verify_run *r)
 		r->http.cacert = s;
 	if (config_get_string(cfg, "verify.path", &s, &err) > 0)
 		r->path = s;
+	if (config_get_string(cfg, "verify.on-fail", &s, &err) > 0)
+		r->on_fail = s;
+	if (config_get_duration(cfg, "verify.wait", &ms, &err) > 0)
+		r->wait_ms = (long)ms;
+	if (config_get_duration(cfg, "verify.interval", &ms, &err) > 0)
+		r->interval_ms = (long)ms;
 	if ((val = config_get(cfg, "verify.port")))
 		r->port = (long)json_integer_value(val);
 	if ((val = config_get(cfg, "verify.concurrency")))
@@ -287,7 +305,8 @@ struct flags {
 	} rules[256];
 	size_t nrules;
 	long timeout_ms, connect_timeout_ms, concurrency, port,
-		allow_unreachable;
+		allow_unreachable, wait_ms, interval_ms;
+	const char *on_fail;
 	int64_t deadline;
 	size_t max_body;
 	const char *path, *cacert;
@@ -414,6 +433,15 @@ static int parse_args(struct verify_run *r, struct flags *f, int argc,
 		case OPT_JUNIT:
 			r->junit = arg;
 			break;
+		case OPT_WAIT:
+			rc = parse_ms("--wait", arg, &f->wait_ms);
+			break;
+		case OPT_INTERVAL:
+			rc = parse_ms("--interval", arg, &f->interval_ms);
+			break;
+		case OPT_ON_FAIL:
+			f->on_fail = arg;
+			break;
 		case OPT_JSON:
 			r->json = true;
 			break;
@@ -460,6 +488,12 @@ static int apply_flags(struct verify_run *r, const struct flags *f)
 		r->path = f->path;
 	if (f->allow_unreachable)
 		r->v.allow_unreachable = f->allow_unreachable;
+	if (f->wait_ms)
+		r->wait_ms = f->wait_ms;
+	if (f->interval_ms)
+		r->interval_ms = f->interval_ms;
+	if (f->on_fail)
+		r->on_fail = f->on_fail;
 	for (size_t i = 0; i < f->nfields; i++)
 		if (verify_add_field(&r->v, f->fields[i], &err) < 0)
 			return msg_usage(CMD, "%s", err.msg);
@@ -598,6 +632,7 @@ static int load_kubectl(struct verify_run *r)
 		t->not_ready = !pods[i].ready;
 		if (!pods[i].ip && !t->terminating) {
 			t->asked = true;
+			t->fixed = true;
 			t->verdict = V_UNREACHABLE;
 			t->values = calloc(r->v.nfields, sizeof(*t->values));
 			t->kinds = calloc(r->v.nfields, sizeof(*t->kinds));
@@ -610,15 +645,15 @@ static int load_kubectl(struct verify_run *r)
 	return rc;
 }
 
-/* Ask every target that can be asked, all at once. */
-static int fetch(struct verify_run *r)
+/* Ask every target that can be asked, all at once, by deadline_ms. */
+static int fetch(struct verify_run *r, struct http_client *client,
+		 int64_t deadline_ms)
 {
 	struct sd_err err = {0};
 	const char **urls = calloc(r->v.ntargets + 1, sizeof(*urls));
 	size_t *index = calloc(r->v.ntargets + 1, sizeof(*index));
 	struct http_result *results =
 		calloc(r->v.ntargets + 1, sizeof(*results));
-	struct http_client *client = NULL;
 	size_t n = 0;
 	int rc = 0;
 
@@ -642,12 +677,7 @@ static int fetch(struct verify_run *r)
 		index[n] = i;
 		urls[n++] = t->url;
 	}
-	r->http.deadline_ms = progress_monotonic_ms() + r->deadline;
-	client = http_client_new(&r->http, &err);
-	if (!client) {
-		rc = msg_err(&err);
-		goto out;
-	}
+	http_set_deadline(client, deadline_ms);
 	if (http_get_all(client, urls, n, results, &err) < 0) {
 		rc = msg_err(&err);
 		goto out;
@@ -657,11 +687,114 @@ static int fetch(struct verify_run *r)
 		http_result_release(&results[i]);
 	}
 out:
-	http_client_free(client);
 	free(results);
 	free(index);
 	free(urls);
 	return rc;
+}
+
+/* Rounds until every rule holds or --wait runs out; one round without it.
+ * The client keeps its connections from one round to the next. */
+static int run_rounds(struct verify_run *r, int *status)
+{
+	int64_t start = progress_monotonic_ms();
+	int64_t wait_end = start + r->wait_ms;
+	struct sd_err err = {0};
+	struct http_client *client = http_client_new(&r->http, &err);
+	struct progress bar;
+	int rounds = 0, rc = 0;
+
+	if (!client)
+		return msg_err(&err);
+	progress_start(&bar, STDERR_FILENO, "waiting for agreement",
+		       r->v.ntargets);
+	for (;;) {
+		int64_t now = progress_monotonic_ms(),
+			deadline = now + r->deadline;
+		char took[32];
+
+		if (r->wait_ms && deadline > wait_end)
+			deadline = wait_end;
+		if (rounds)
+			verify_reset(&r->v);
+		rounds++;
+		if ((rc = fetch(r, client, deadline)))
+			break;
+		verify_judge(&r->v);
+		*status = verify_exit_status(&r->v);
+		progress_update(&bar, r->v.counts[V_MATCH]);
+		now = progress_monotonic_ms();
+		if (!r->wait_ms)
+			break;
+		if (*status == 0) {
+			progress_finish(&bar);
+			msg_error("every rule holds after %d round%s (%s)",
+				  rounds, rounds == 1 ? "" : "s",
+				  units_format_duration(now - start, took,
+							sizeof(took)));
+			break;
+		}
+		if (now + r->interval_ms >= wait_end) {
+			progress_finish(&bar);
+			msg_error(
+				"still failing after %d round%s over %s (--wait)",
+				rounds, rounds == 1 ? "" : "s",
+				units_format_duration(now - start, took,
+						      sizeof(took)));
+			break;
+		}
+		usleep((useconds_t)r->interval_ms * 1000);
+	}
+	progress_finish(&bar);
+	http_client_free(client);
+	return rc;
+}
+
+/* --on-fail: run CMD through /bin/sh with the verdicts in the environment;
+ * report its status. The verify exit status does not change. */
+static void run_on_fail(const struct verify_run *r, json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char file[] = "/tmp/safedeploy-verify-XXXXXX";
+	int fd = mkstemp(file);
+	pid_t pid;
+	int wstatus;
+
+	if (!text || fd < 0 || fs_write_all(fd, text, strlen(text)) < 0) {
+		msg_error("--on-fail: cannot write the verdicts");
+		if (fd >= 0)
+			close(fd), unlink(file);
+		free(text);
+		return;
+	}
+	close(fd);
+	/* The environment holds at most ~128 KiB per variable: a large fleet's
+	 * verdicts are in the file only. */
+	if (strlen(text) > 120000) {
+		free(text);
+		text = strdup("{\"version\":1,\"truncated\":true}");
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		setenv("SAFEDEPLOY_VERIFY_JSON", text ? text : "{}", 1);
+		setenv("SAFEDEPLOY_VERIFY_JSON_FILE", file, 1);
+		/* With --json, stdout holds our one document. */
+		if (r->json)
+			dup2(STDERR_FILENO, STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", r->on_fail, (char *)NULL);
+		_exit(127);
+	}
+	free(text);
+	if (pid < 0 || waitpid(pid, &wstatus, 0) < 0)
+		msg_error("--on-fail: cannot run '%s'", r->on_fail);
+	else if (WIFEXITED(wstatus))
+		msg_error("--on-fail command exited with status %d",
+			  WEXITSTATUS(wstatus));
+	else if (WIFSIGNALED(wstatus))
+		msg_error("--on-fail command was killed by signal %d",
+			  WTERMSIG(wstatus));
+	unlink(file);
 }
 
 static const char *verdict_color(enum verdict v)
@@ -902,13 +1035,14 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct verify_run r = {0};
 	struct flags f = {0};
-	json_t *summary = NULL, *line;
+	json_t *summary = NULL, *doc = NULL, *line;
+	int rc, status = 0;
 	size_t i;
-	int rc;
 
 	verify_init(&r.v);
 	config_init(&r.cfg);
 	r.deadline = 60000;
+	r.interval_ms = 2000;
 	rc = parse_args(&r, &f, argc, argv, ctx);
 	if (rc)
 		goto out;
@@ -925,16 +1059,13 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 	if (!rc && !r.nurls && !r.targets_file && !r.kubectl_file)
 		rc = msg_usage(CMD, "no targets: give --url, --targets or "
 				    "--kubectl-json");
-	if (rc || (rc = fetch(&r)))
+	if (rc || (rc = run_rounds(&r, &status)))
 		goto out;
-	verify_judge(&r.v);
-	rc = verify_exit_status(&r.v);
+	rc = status;
 	summary = verify_summary(&r.v);
+	doc = to_json(&r.v, rc, summary);
 	if (r.json) {
-		json_t *doc = to_json(&r.v, rc, summary);
-
 		cmd_print_json(doc);
-		json_decref(doc);
 	} else {
 		if (r.v.ntargets)
 			print_table(&r.v);
@@ -949,7 +1080,10 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 		if (jrc && !rc)
 			rc = jrc;
 	}
+	if (rc && r.on_fail)
+		run_on_fail(&r, doc);
 out:
+	json_decref(doc);
 	json_decref(summary);
 	free(r.urls);
 	free(r.headers);

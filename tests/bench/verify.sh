@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Benchmark: safedeploy verify against 1,000 pods on loopback, served by
+# nginx (one listener per 127.1.x.y address, each answering its own JSON, one
+# pod on old code), side by side in one run with what people write today:
+#   the loop:      for each pod, curl -s URL | jq -r .build.version, compare
+#   the one-liner: xargs -P 64 curl -s over the same URLs, then jq
+# Prints wall times, the ratios, and safedeploy's peak memory.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=$PWD/bin/safedeploy
+for tool in nginx curl jq /usr/bin/time; do
+	command -v "$tool" > /dev/null || { echo "bench: needs $tool (make deps)" >&2; exit 1; }
+done
+pods=${BENCH_PODS:-1000}
+runs=${BENCH_RUNS:-5}
+port=${BENCH_PORT:-18700}
+work=$(mktemp -d)
+nginx_pid=
+cleanup() {
+	[ -z "$nginx_pid" ] || kill "$nginx_pid" 2> /dev/null || true
+	wait 2> /dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+addr() { echo "127.1.$(($1 / 250)).$(($1 % 250 + 1))"; }
+old=$(addr $((pods - 1)))
+
+{
+	echo "daemon off; master_process off; worker_processes 1;"
+	echo "pid $work/nginx.pid; error_log $work/error.log warn;"
+	echo "worker_rlimit_nofile 16384;"
+	echo "events { worker_connections 8192; }"
+	echo "http {"
+	echo "  access_log off;"
+	echo "  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp;"
+	echo "  fastcgi_temp_path $work/tmp; uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;"
+	echo "  map \$server_addr \$version { default 1.2.3; $old 1.1.0; }"
+	echo "  server {"
+	for ((i = 0; i < pods; i++)); do echo "    listen $(addr "$i"):$port;"; done
+	echo "    location / { default_type application/json;"
+	echo "      return 200 '{\"build\":{\"version\":\"\$version\"},\"git\":{\"commit\":{\"id\":\"4f2a9c1\"}},\"pod\":\"\$server_addr\"}'; }"
+	echo "  }"
+	echo "}"
+} > "$work/nginx.conf"
+mkdir -p "$work/tmp"
+nginx -p "$work" -c "$work/nginx.conf" 2> "$work/nginx.err" &
+nginx_pid=$!
+for ((i = 0; i < pods; i++)); do echo "http://$(addr "$i"):$port/actuator/info"; done > "$work/urls.txt"
+for _ in $(seq 100); do
+	curl -s -m 1 "http://$old:$port/" > /dev/null 2>&1 && break
+	sleep 0.05
+done
+curl -sf -m 2 "http://$old:$port/" | grep -q 1.1.0 || { cat "$work/nginx.err" "$work/error.log" >&2; exit 1; }
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+loop() {
+	local u v bad=0
+	while read -r u; do
+		v=$(curl -s "$u" | jq -r .build.version)
+		[ "$v" = 1.2.3 ] || bad=$((bad + 1))
+	done < "$work/urls.txt"
+	echo "$bad" > "$work/loop.out"
+}
+
+one_liner() {
+	xargs -P 64 -n 4 curl -s < "$work/urls.txt" | jq -r .build.version | sort | uniq -c
+}
+
+ours() {
+	"$bin" verify --targets "$work/urls.txt" --expect version=1.2.3 > "$work/ours.out" || true
+}
+
+# Best of N wall time, in milliseconds.
+best_of() {
+	local n=$1 best= start t
+	shift
+	for ((r = 0; r < n; r++)); do
+		start=$(now_ms)
+		"$@" > /dev/null
+		t=$(($(now_ms) - start))
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+	done
+	echo "$best"
+}
+
+ours_ms=$(best_of "$runs" ours)
+grep -q "^1 differs: .*$old" "$work/ours.out" || { echo "bench: safedeploy did not find the old pod" >&2; tail -3 "$work/ours.out" >&2; exit 1; }
+xargs_ms=$(best_of 3 one_liner)
+[ "$(one_liner | grep -c 1.1.0)" = 1 ] || { echo "bench: the one-liner did not see the old pod" >&2; exit 1; }
+# The loop takes about a minute for 1,000 pods; BENCH_LOOP=0 skips it.
+loop_ms=0
+if [ "${BENCH_LOOP:-1}" != 0 ]; then
+	loop_ms=$(best_of 1 loop)
+	[ "$(cat "$work/loop.out")" = 1 ] || { echo "bench: the loop did not find the old pod" >&2; exit 1; }
+fi
+# verify exits 1 here (one pod is old); only its peak memory matters.
+peak_kb=$( { /usr/bin/time -f %M "$bin" verify --targets "$work/urls.txt" > /dev/null; } 2>&1 | tail -1) || true
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / (b > 0 ? b : 1) }'; }
+printf 'verify: %d pods on loopback (nginx), best of %d runs\n' "$pods" "$runs"
+[ "$loop_ms" = 0 ] || printf '  %-44s %8d ms\n' "shell loop (curl | jq per pod)" "$loop_ms"
+printf '  %-44s %8d ms\n' "xargs -P 64 -n 4 curl -s | jq" "$xargs_ms"
+printf '  %-44s %8d ms  (peak RSS %d KB)\n' "safedeploy verify" "$ours_ms" "$peak_kb"
+[ "$loop_ms" = 0 ] || printf '  ratio vs loop:      %sx (target: 200x)\n' "$(ratio "$loop_ms" "$ours_ms")"
+printf '  ratio vs one-liner: %sx (target: > 1x)\n' "$(ratio "$xargs_ms" "$ours_ms")"
