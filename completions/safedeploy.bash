@@ -19,14 +19,16 @@ _safedeploy() {
 			--exactly-one | --min-targets | --allow-unreachable | \
 			--concurrency | --timeout | --connect-timeout | --deadline | \
 			--max-body | --cacert | --header | -H | --junit | --wait | \
-			--interval | --on-fail) ((i++)) ;;
+			--interval | --on-fail | --namespace | -n | --selector | -l | \
+			--k8s-api | --kubeconfig | --context | --chunk-size) ((i++)) ;;
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi ;;
 		esac
 	done
 
 	case $prev in
-	--config | --plan | -p | --targets | --kubectl-json | --cacert | --junit)
+	--config | --plan | -p | --targets | --kubectl-json | --cacert | --junit | \
+		--kubeconfig)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -40,7 +42,16 @@ _safedeploy() {
 		;;
 	--url | -u | --port | --path | --field | -f | --expect | -e | --same | \
 		--same-prefix | --exactly-one | --min-targets | --allow-unreachable | \
-		--concurrency | --max-body | --header | -H | --on-fail)
+		--concurrency | --max-body | --header | -H | --on-fail | --selector | \
+		-l | --k8s-api | --chunk-size)
+		return
+		;;
+	--namespace | -n)
+		COMPREPLY=($(compgen -W "$(kubectl get namespaces -o name 2> /dev/null | sed 's|^namespace/||')" -- "$cur"))
+		return
+		;;
+	--context)
+		COMPREPLY=($(compgen -W "$(kubectl config get-contexts -o name 2> /dev/null)" -- "$cur"))
 		return
 		;;
 	--ttl)
@@ -84,7 +95,7 @@ _safedeploy() {
 		esac
 		;;
 	verify)
-		COMPREPLY=($(compgen -W "--allow-unreachable --cacert --color --concurrency --config --connect-timeout --deadline --exactly-one --expect --expect-commit --field --follow --header --help --insecure --interval --json --junit --kubectl-json --max-body --min-targets --on-fail --path --port --same --same-prefix --targets --timeout --url --wait" -- "$cur"))
+		COMPREPLY=($(compgen -W "--allow-unreachable --cacert --chunk-size --color --concurrency --config --connect-timeout --context --deadline --exactly-one --expect --expect-commit --field --follow --header --help --insecure --interval --json --junit --k8s --k8s-api --kubeconfig --kubectl-json --max-body --min-targets --namespace --on-fail --path --port --same --same-prefix --selector --targets --timeout --url --via-api-proxy --wait" -- "$cur"))
 		;;
 	config)
 		COMPREPLY=($(compgen -W "--origin --keys $common" -- "$cur"))

@@ -106,11 +106,8 @@ struct http_client *http_client_new(const struct http_options *opt,
 		curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
 		curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	}
-	c->headers = curl_slist_append(NULL, "Accept: application/json, "
-					     "text/plain;q=0.5, */*;q=0.1");
-	for (size_t i = 0; c->headers && i < opt->nheaders; i++)
-		c->headers = curl_slist_append(c->headers, opt->headers[i]);
-	if (!c->multi || !c->headers || c->epfd < 0 || !c->pool) {
+	if (!c->multi || c->epfd < 0 || !c->pool ||
+	    http_set_headers(c, opt->headers, opt->nheaders, err) < 0) {
 		http_client_free(c);
 		err_set(err, SD_EXIT_CANNOT, "cannot initialise libcurl");
 		return NULL;
@@ -133,6 +130,37 @@ void http_client_free(struct http_client *c)
 	free(c);
 	if (--global_users == 0)
 		curl_global_cleanup();
+}
+
+int http_set_headers(struct http_client *c, const char *const *headers,
+		     size_t n, struct sd_err *err)
+{
+	struct curl_slist *list = curl_slist_append(
+		NULL, "Accept: application/json, text/plain;q=0.5, */*;q=0.1");
+
+	for (size_t i = 0; list && i < n; i++) {
+		struct curl_slist *more = curl_slist_append(list, headers[i]);
+
+		if (!more) {
+			curl_slist_free_all(list);
+			list = NULL;
+		}
+		list = more;
+	}
+	if (!list)
+		return err_set(err, SD_EXIT_CANNOT, "out of memory");
+	curl_slist_free_all(c->headers);
+	c->headers = list;
+	return 0;
+}
+
+char *http_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	char *copy = e ? strdup(e) : NULL;
+
+	curl_free(e);
+	return copy;
 }
 
 void http_set_deadline(struct http_client *c, int64_t deadline_ms)
@@ -204,6 +232,30 @@ static CURL *easy_for(struct http_client *c, const char *url,
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	if (o->cacert)
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+	if (o->client_cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, o->client_cert);
+	if (o->client_key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, o->client_key);
+	if (o->ca_pem) {
+		struct curl_blob b = {(void *)o->ca_pem, o->ca_pem_len,
+				      CURL_BLOB_COPY};
+
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	}
+	if (o->cert_pem) {
+		struct curl_blob b = {(void *)o->cert_pem, o->cert_pem_len,
+				      CURL_BLOB_COPY};
+
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (o->key_pem) {
+		struct curl_blob b = {(void *)o->key_pem, o->key_pem_len,
+				      CURL_BLOB_COPY};
+
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	if (o->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -19,6 +19,11 @@ struct http_options {
 	bool follow;	     /* follow redirects (at most 5) */
 	bool insecure;	     /* do not verify TLS certificates */
 	const char *cacert;  /* CA bundle file, or NULL for the system's */
+	const char *client_cert; /* PEM client certificate file, and its key */
+	const char *client_key;
+	/* The same as PEM in memory (kubeconfig's *-data fields). */
+	const char *ca_pem, *cert_pem, *key_pem;
+	size_t ca_pem_len, cert_pem_len, key_pem_len;
 	const char *const *headers; /* "Name: value" lines */
 	size_t nheaders;
 };
@@ -54,6 +59,14 @@ void http_client_free(struct http_client *c);
 
 /* Change the overall deadline for the next http_get_all (0: none). */
 void http_set_deadline(struct http_client *c, int64_t deadline_ms);
+
+/* Replace the extra request headers ("Name: value") for the next calls,
+ * e.g. a bearer token that was rotated. */
+int http_set_headers(struct http_client *c, const char *const *headers,
+		     size_t n, struct sd_err *err);
+
+/* Percent-encode s for a URL query; malloc'd. */
+char *http_escape(const char *s);
 
 /* GET every url; results[i] is for urls[i]. Connections, DNS and TLS
  * sessions are kept in the client for the next call. Fails only when the

@@ -99,6 +99,8 @@ int podlist_read(json_t *doc, const char *name, struct pod **pods, size_t *n,
 		snprintf(full, sizeof(full), "%s%s%s", ns ? ns : "",
 			 ns ? "/" : "", pname);
 		p->name = strdup(full);
+		p->namespace = ns ? strdup(ns) : NULL;
+		p->pod_name = strdup(pname);
 		p->ip = ip && *ip ? strdup(ip) : NULL;
 		p->phase =
 			strdup(str_at(status, "phase") ? str_at(status, "phase")
@@ -118,6 +120,8 @@ void podlist_free(struct pod *pods, size_t n)
 {
 	for (size_t i = 0; pods && i < n; i++) {
 		free(pods[i].name);
+		free(pods[i].namespace);
+		free(pods[i].pod_name);
 		free(pods[i].ip);
 		free(pods[i].phase);
 	}

@@ -13,6 +13,8 @@
 
 struct pod {
 	char *name;	  /* namespace/name when a namespace is given */
+	char *namespace;  /* metadata.namespace, or NULL */
+	char *pod_name;	  /* metadata.name */
 	char *ip;	  /* status.podIP, NULL when there is none yet */
 	char *phase;	  /* status.phase */
 	bool terminating; /* metadata.deletionTimestamp is set */

@@ -318,7 +318,7 @@ void verify_read_answer(struct verify *v, struct vtarget *t,
 
 	t->asked = true;
 	t->seconds = r->seconds;
-	if (r->ip[0]) {
+	if (r->ip[0] && !t->proxied) {
 		free(t->address);
 		t->address = strdup(r->ip);
 	}
@@ -618,9 +618,10 @@ static void judge_same(struct verify *v, struct vrule *r)
 		if (!has_values(t) ||
 		    verify_values_equal(f, t->values[r->field], best))
 			continue;
-		snprintf(text, sizeof(text), "%s=%s (%zu other%s say %s)",
+		snprintf(text, sizeof(text), "%s=%s (%zu other%s %s %s)",
 			 f->name, t->values[r->field], count,
-			 count == 1 ? "" : "s", best);
+			 count == 1 ? "" : "s", count == 1 ? "says" : "say",
+			 best);
 		add_mismatch(t, text);
 	}
 }

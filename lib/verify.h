@@ -56,6 +56,7 @@ struct vtarget {
 	double seconds;
 	bool asked;
 	bool fixed; /* judged without asking (no IP yet): kept across rounds */
+	bool proxied; /* asked through a proxy: address stays the pod's */
 };
 
 struct verify {

@@ -6,7 +6,7 @@ load helpers/common
 
 # Options a command's --help lists, one per line, sorted.
 help_options() {
-	safedeploy "$@" --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z-]*' | sort -u
+	safedeploy "$@" --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
 # What bash completion offers for: safedeploy WORDS... CUR
@@ -49,7 +49,7 @@ fish_complete() {
 	done
 	assert_equal "$(bash_complete config --)" "$(help_options config)"
 	assert_equal "$(bash_complete verify --)" "$(help_options verify)"
-	assert_equal "$(bash_complete --)" "$(safedeploy --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z-]*' | sort -u)"
+	assert_equal "$(bash_complete --)" "$(safedeploy --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)"
 }
 
 @test "completions: fish offers exactly the options of each --help" {

@@ -71,10 +71,10 @@ load helpers/common
 	local help
 	help=$( { safedeploy --help; for c in config verify; do safedeploy "$c" --help; done;
 		for s in issue check redeem confirm; do safedeploy token "$s" --help; done; } )
-	for opt in $(grep -o -- '--[a-z][a-z-]*' <<< "$help" | sort -u); do
+	for opt in $(grep -o -- '--[a-z][a-z0-9-]*' <<< "$help" | sort -u); do
 		grep -q -- "Fl \\\\${opt#-}" "$man" || fail "option $opt is not in safedeploy.1"
 	done
-	for opt in $(grep -o '^\.It Fl \\-[a-z-]*' "$man" | awk '{print $3}' | tr -d '\\' | sort -u); do
+	for opt in $(grep -o '^\.It Fl \\-[a-z0-9-]*' "$man" | awk '{print $3}' | tr -d '\\' | sort -u); do
 		grep -q -- "-$opt\b" <<< "$help" || fail "option -$opt of safedeploy.1 is in no --help"
 	done
 }

@@ -323,7 +323,7 @@ PY
 
 @test "verify: usage errors: no targets, bad field, unknown field in a rule" {
 	run -2 --separate-stderr safedeploy verify
-	assert_equal "${stderr_lines[0]}" "safedeploy: no targets: give --url, --targets or --kubectl-json"
+	assert_equal "${stderr_lines[0]}" "safedeploy: no targets: give --url, --targets, --kubectl-json or --k8s"
 	run -2 --separate-stderr safedeploy verify --url http://127.0.0.2/ --field version
 	assert_regex "${stderr_lines[0]}" "--field 'version': expected NAME=PATH"
 	run -2 --separate-stderr safedeploy verify --url http://127.0.0.2/ --field 'v=a..b'

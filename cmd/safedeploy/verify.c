@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "gitrev.h"
 #include "http.h"
+#include "k8s.h"
 #include "msg.h"
 #include "opts.h"
 #include "podlist.h"
@@ -25,6 +26,14 @@ enum {
 	OPT_URL = OPT_FIRST_OWN,
 	OPT_TARGETS,
 	OPT_KUBECTL_JSON,
+	OPT_K8S,
+	OPT_NAMESPACE,
+	OPT_SELECTOR,
+	OPT_K8S_API,
+	OPT_KUBECONFIG,
+	OPT_CONTEXT,
+	OPT_VIA_API_PROXY,
+	OPT_CHUNK_SIZE,
 	OPT_PORT,
 	OPT_PATH,
 	OPT_FIELD,
@@ -56,6 +65,22 @@ static const struct opt_spec verify_opts[] = {
 	 "targets, one URL per line (- for standard input)"},
 	{OPT_KUBECTL_JSON, "kubectl-json", 0, OPT_REQUIRED, "FILE",
 	 "pods from 'kubectl get pods -o json' (- for standard input)"},
+	{OPT_K8S, "k8s", 0, OPT_NONE, NULL,
+	 "list the pods through the Kubernetes API"},
+	{OPT_NAMESPACE, "namespace", 'n', OPT_REQUIRED, "NS",
+	 "with --k8s: the namespace (default: the context's)"},
+	{OPT_SELECTOR, "selector", 'l', OPT_REQUIRED, "SEL",
+	 "with --k8s: a label selector, e.g. app=web"},
+	{OPT_K8S_API, "k8s-api", 0, OPT_REQUIRED, "URL",
+	 "with --k8s: the API at URL, e.g. kubectl proxy's"},
+	{OPT_KUBECONFIG, "kubeconfig", 0, OPT_REQUIRED, "FILE",
+	 "with --k8s: this kubeconfig (default $KUBECONFIG, ~/.kube/config)"},
+	{OPT_CONTEXT, "context", 0, OPT_REQUIRED, "NAME",
+	 "with --k8s: this kubeconfig context"},
+	{OPT_VIA_API_PROXY, "via-api-proxy", 0, OPT_NONE, NULL,
+	 "with --k8s: reach each pod through the API server's pod proxy"},
+	{OPT_CHUNK_SIZE, "chunk-size", 0, OPT_REQUIRED, "N",
+	 "with --k8s: pods per page of the list (default 500)"},
 	{OPT_PORT, "port", 0, OPT_REQUIRED, "PORT",
 	 "the pods' port (default: their declared container port)"},
 	{OPT_PATH, "path", 0, OPT_REQUIRED, "PATH",
@@ -117,6 +142,11 @@ struct verify_run {
 	const char *targets_file, *kubectl_file, *path, *junit, *expect_commit;
 	const char *on_fail;
 	long wait_ms, interval_ms;
+	bool k8s, via_proxy;
+	long chunk;
+	const char *namespace, *selector, *k8s_api, *kubeconfig, *context;
+	struct k8s api;
+	char auth[8192];
 	long port;
 	bool json;
 	int64_t deadline;
@@ -348,6 +378,31 @@ static int parse_args(struct verify_run *r, struct flags *f, int argc,
 		case OPT_KUBECTL_JSON:
 			r->kubectl_file = arg;
 			break;
+		case OPT_K8S:
+			r->k8s = true;
+			break;
+		case OPT_NAMESPACE:
+			r->namespace = arg;
+			break;
+		case OPT_SELECTOR:
+			r->selector = arg;
+			break;
+		case OPT_K8S_API:
+			r->k8s_api = arg;
+			break;
+		case OPT_KUBECONFIG:
+			r->kubeconfig = arg;
+			break;
+		case OPT_CONTEXT:
+			r->context = arg;
+			break;
+		case OPT_VIA_API_PROXY:
+			r->via_proxy = true;
+			break;
+		case OPT_CHUNK_SIZE:
+			rc = parse_long("--chunk-size", arg, 1, 100000,
+					&r->chunk);
+			break;
 		case OPT_PORT:
 			rc = parse_long("--port", arg, 1, 65535, &f->port);
 			break;
@@ -578,36 +633,25 @@ static int load_targets_file(struct verify_run *r)
 	return rc;
 }
 
-static int load_kubectl(struct verify_run *r)
+/* The pods of a List or PodList (from source; where names it when it is
+ * empty) as targets: at their IP, or through the API server's pod proxy
+ * when api is given. */
+static int add_pods(struct verify_run *r, json_t *doc, const char *source,
+		    const char *where, const struct k8s *api)
 {
-	const char *name = strcmp(r->kubectl_file, "-") ? r->kubectl_file
-							: "standard input";
 	struct sd_err err = {0};
-	json_error_t jerr;
 	struct pod *pods;
-	char *text;
-	size_t len, n;
-	json_t *doc;
+	size_t n;
 	int rc = 0;
 
-	if (fs_read_file(r->kubectl_file, 256 << 20, &text, &len, &err) < 0)
+	if (podlist_read(doc, source, &pods, &n, &err) < 0)
 		return msg_err(&err);
-	doc = json_loadb(text, len, 0, &jerr);
-	free(text);
-	if (!doc) {
-		msg_error("'%s' is not valid JSON: line %d, column %d: %s",
-			  name, jerr.line, jerr.column, jerr.text);
-		return SD_EXIT_CANNOT;
-	}
-	if (podlist_read(doc, name, &pods, &n, &err) < 0) {
-		json_decref(doc);
-		return msg_err(&err);
-	}
-	json_decref(doc);
 	if (!n)
-		msg_error("the pod list in '%s' has no pods", name);
+		msg_error("%s has no pods", where);
 	for (size_t i = 0; i < n && !rc; i++) {
 		long port = r->port ? r->port : pods[i].port;
+		const char *path = r->path ? r->path : "/actuator/info";
+		struct vtarget *t;
 		char *url;
 
 		if (!port) {
@@ -617,8 +661,11 @@ static int load_kubectl(struct verify_run *r)
 				       pods[i].name);
 			break;
 		}
-		url = podlist_url(&pods[i], "http", port,
-				  r->path ? r->path : "/actuator/info");
+		url = api ? k8s_proxy_url(api,
+					  pods[i].namespace ? pods[i].namespace
+							    : "default",
+					  pods[i].pod_name, port, path)
+			  : podlist_url(&pods[i], "http", port, path);
 		if (!url || verify_add_target(&r->v, pods[i].name, url,
 					      pods[i].ip, &err) < 0) {
 			free(url);
@@ -626,8 +673,8 @@ static int load_kubectl(struct verify_run *r)
 			break;
 		}
 		free(url);
-		struct vtarget *t = &r->v.targets[r->v.ntargets - 1];
-
+		t = &r->v.targets[r->v.ntargets - 1];
+		t->proxied = api != NULL;
 		t->terminating = pods[i].terminating;
 		t->not_ready = !pods[i].ready;
 		if (!pods[i].ip && !t->terminating) {
@@ -642,6 +689,82 @@ static int load_kubectl(struct verify_run *r)
 		}
 	}
 	podlist_free(pods, n);
+	return rc;
+}
+
+static int load_kubectl(struct verify_run *r)
+{
+	const char *name = strcmp(r->kubectl_file, "-") ? r->kubectl_file
+							: "standard input";
+	struct sd_err err = {0};
+	char where[600];
+	json_error_t jerr;
+	char *text;
+	size_t len;
+	json_t *doc;
+	int rc;
+
+	if (fs_read_file(r->kubectl_file, 256 << 20, &text, &len, &err) < 0)
+		return msg_err(&err);
+	doc = json_loadb(text, len, 0, &jerr);
+	free(text);
+	if (!doc) {
+		msg_error("'%s' is not valid JSON: line %d, column %d: %s",
+			  name, jerr.line, jerr.column, jerr.text);
+		return SD_EXIT_CANNOT;
+	}
+	snprintf(where, sizeof(where), "the pod list in '%s'", name);
+	rc = add_pods(r, doc, name, where, NULL);
+	json_decref(doc);
+	return rc;
+}
+
+/* --k8s: the API from --k8s-api, the in-cluster account, or a kubeconfig;
+ * every page of the namespace's pods that match the selector. */
+static int load_k8s(struct verify_run *r)
+{
+	struct sd_err err = {0};
+	const char *ns;
+	char where[600];
+	json_t *doc;
+	int rc;
+
+	if (r->k8s_api)
+		rc = k8s_from_url(&r->api, r->k8s_api, &err);
+	else if ((rc = k8s_in_cluster(&r->api, &err)) == 1)
+		rc = k8s_from_kubeconfig(&r->api, r->kubeconfig, r->context,
+					 &err);
+	if (rc < 0)
+		return msg_err(&err);
+	ns = r->namespace	? r->namespace
+	     : r->api.namespace ? r->api.namespace
+				: "default";
+	if (k8s_list_pods(&r->api, &r->http, ns, r->selector, r->chunk,
+			  progress_monotonic_ms() + r->deadline, &doc,
+			  &err) < 0)
+		return msg_err(&err);
+	snprintf(where, sizeof(where), "namespace '%s'%s%s%s", ns,
+		 r->selector ? " (selector '" : "",
+		 r->selector ? r->selector : "", r->selector ? "')" : "");
+	if (r->via_proxy) {
+		/* Pods are then asked through the API, with its credentials. */
+		if (k8s_auth_header(&r->api, r->auth, sizeof(r->auth), &err) <
+		    0) {
+			json_decref(doc);
+			return msg_err(&err);
+		}
+		k8s_http_options(&r->api, &r->http);
+		if (r->auth[0] &&
+		    push(&r->headers, &r->nheaders, r->auth) < 0) {
+			json_decref(doc);
+			return msg_error("out of memory"), SD_EXIT_CANNOT;
+		}
+		r->http.headers = r->headers;
+		r->http.nheaders = r->nheaders;
+	}
+	rc = add_pods(r, doc, r->api.server, where,
+		      r->via_proxy ? &r->api : NULL);
+	json_decref(doc);
 	return rc;
 }
 
@@ -1041,6 +1164,7 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 
 	verify_init(&r.v);
 	config_init(&r.cfg);
+	k8s_init(&r.api);
 	r.deadline = 60000;
 	r.interval_ms = 2000;
 	rc = parse_args(&r, &f, argc, argv, ctx);
@@ -1056,9 +1180,20 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 		rc = load_targets_file(&r);
 	if (!rc && r.kubectl_file)
 		rc = load_kubectl(&r);
-	if (!rc && !r.nurls && !r.targets_file && !r.kubectl_file)
-		rc = msg_usage(CMD, "no targets: give --url, --targets or "
-				    "--kubectl-json");
+	if (!rc &&
+	    (r.namespace || r.selector || r.k8s_api || r.kubeconfig ||
+	     r.context || r.via_proxy) &&
+	    !r.k8s)
+		rc = msg_usage(CMD,
+			       "--namespace, --selector, --k8s-api, "
+			       "--kubeconfig, --context, --via-api-proxy and "
+			       "--chunk-size "
+			       "go with --k8s");
+	if (!rc && r.k8s)
+		rc = load_k8s(&r);
+	if (!rc && !r.nurls && !r.targets_file && !r.kubectl_file && !r.k8s)
+		rc = msg_usage(CMD, "no targets: give --url, --targets, "
+				    "--kubectl-json or --k8s");
 	if (rc || (rc = run_rounds(&r, &status)))
 		goto out;
 	rc = status;
@@ -1090,5 +1225,6 @@ out:
 	free(f.fields);
 	verify_release(&r.v);
 	config_release(&r.cfg);
+	k8s_release(&r.api);
 	return rc < 0 ? SD_EXIT_OK : rc;
 }
