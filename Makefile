@@ -18,7 +18,7 @@ DEB_PKGS := build-essential pkg-config git ca-certificates \
 	libcurl4-openssl-dev libjansson-dev libgit2-dev libyaml-dev \
 	libpcre2-dev libssl-dev libsqlite3-dev \
 	bats bats-support bats-assert bats-file \
-	mandoc clang-format util-linux bash-completion zsh fish python3 jq bc
+	mandoc clang-format util-linux bash-completion zsh fish python3 jq bc shellcheck nginx-light time curl openssl
 
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 CSTD   := -std=c11 -D_GNU_SOURCE
@@ -117,6 +117,8 @@ lint:
 	clang-format --dry-run --Werror $(LIB_SRC) $(wildcard lib/*.h) \
 		$(wildcard cmd/*/*.c cmd/*/*.h) $(UNIT_SRC) tests/unit/unit.h
 	mandoc -Tlint -W warning $(MANPAGES)
+	shellcheck -s bash tests/run tests/fleet/*.sh tests/bench/*.sh .ci/run \
+		tests/helpers/*.bash $(wildcard completions/*.bash) $(HOOKS)
 
 bench: all
 	@for b in tests/bench/*.sh; do [ -e "$$b" ] || continue; bash "$$b" || exit 1; done

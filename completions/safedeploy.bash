@@ -1,6 +1,11 @@
 # bash completion for safedeploy. Options per command mirror the commands'
 # --help; tests/completions.bats checks that they agree.
 
+# Fill COMPREPLY with compgen's words, one per line.
+_safedeploy_reply() {
+	mapfile -t COMPREPLY < <(compgen "$@")
+}
+
 _safedeploy() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local cmds="token verify config help"
@@ -29,15 +34,15 @@ _safedeploy() {
 	case $prev in
 	--config | --plan | -p | --targets | --kubectl-json | --cacert | --junit | \
 		--kubeconfig)
-		COMPREPLY=($(compgen -f -- "$cur"))
+		_safedeploy_reply -f -- "$cur"
 		return
 		;;
 	--timeout | --connect-timeout | --deadline | --wait | --interval)
-		COMPREPLY=($(compgen -W "1s 2s 5s 30s 1m" -- "$cur"))
+		_safedeploy_reply -W "1s 2s 5s 30s 1m" -- "$cur"
 		return
 		;;
 	--expect-commit)
-		COMPREPLY=($(compgen -W "HEAD $(git tag 2> /dev/null) $(git branch --format='%(refname:short)' 2> /dev/null)" -- "$cur"))
+		_safedeploy_reply -W "HEAD $(git tag 2> /dev/null) $(git branch --format='%(refname:short)' 2> /dev/null)" -- "$cur"
 		return
 		;;
 	--url | -u | --port | --path | --field | -f | --expect | -e | --same | \
@@ -47,58 +52,58 @@ _safedeploy() {
 		return
 		;;
 	--namespace | -n)
-		COMPREPLY=($(compgen -W "$(kubectl get namespaces -o name 2> /dev/null | sed 's|^namespace/||')" -- "$cur"))
+		_safedeploy_reply -W "$(kubectl get namespaces -o name 2> /dev/null | sed 's|^namespace/||')" -- "$cur"
 		return
 		;;
 	--context)
-		COMPREPLY=($(compgen -W "$(kubectl config get-contexts -o name 2> /dev/null)" -- "$cur"))
+		_safedeploy_reply -W "$(kubectl config get-contexts -o name 2> /dev/null)" -- "$cur"
 		return
 		;;
 	--ttl)
-		COMPREPLY=($(compgen -W "30s 5m 15m 1h 1d" -- "$cur"))
+		_safedeploy_reply -W "30s 5m 15m 1h 1d" -- "$cur"
 		return
 		;;
 	--summary | --confirm) return ;;
 	esac
 	if [[ $cur == --color=* ]]; then
-		COMPREPLY=($(compgen -W "--color=auto --color=always --color=never" -- "$cur"))
+		_safedeploy_reply -W "--color=auto --color=always --color=never" -- "$cur"
 		return
 	fi
 
 	case $cmd in
 	"")
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "$global" -- "$cur"))
+			_safedeploy_reply -W "$global" -- "$cur"
 		else
-			COMPREPLY=($(compgen -W "$cmds" -- "$cur"))
+			_safedeploy_reply -W "$cmds" -- "$cur"
 		fi
 		;;
 	help)
 		if [[ -z $sub ]]; then
-			COMPREPLY=($(compgen -W "token verify config" -- "$cur"))
+			_safedeploy_reply -W "token verify config" -- "$cur"
 		elif [[ $sub == token ]]; then
-			COMPREPLY=($(compgen -W "issue check redeem confirm" -- "$cur"))
+			_safedeploy_reply -W "issue check redeem confirm" -- "$cur"
 		fi
 		;;
 	token)
 		case $sub in
 		"")
 			if [[ $cur == -* ]]; then
-				COMPREPLY=($(compgen -W "--help" -- "$cur"))
+				_safedeploy_reply -W "--help" -- "$cur"
 			else
-				COMPREPLY=($(compgen -W "issue check redeem confirm" -- "$cur"))
+				_safedeploy_reply -W "issue check redeem confirm" -- "$cur"
 			fi
 			;;
-		issue) COMPREPLY=($(compgen -W "--plan --ttl $common" -- "$cur")) ;;
-		check | redeem) COMPREPLY=($(compgen -W "--plan $common" -- "$cur")) ;;
-		confirm) COMPREPLY=($(compgen -W "--plan --summary --confirm --ttl $common" -- "$cur")) ;;
+		issue) _safedeploy_reply -W "--plan --ttl $common" -- "$cur" ;;
+		check | redeem) _safedeploy_reply -W "--plan $common" -- "$cur" ;;
+		confirm) _safedeploy_reply -W "--plan --summary --confirm --ttl $common" -- "$cur" ;;
 		esac
 		;;
 	verify)
-		COMPREPLY=($(compgen -W "--allow-unreachable --cacert --chunk-size --color --concurrency --config --connect-timeout --context --deadline --exactly-one --expect --expect-commit --field --follow --header --help --insecure --interval --json --junit --k8s --k8s-api --kubeconfig --kubectl-json --max-body --min-targets --namespace --on-fail --path --port --same --same-prefix --selector --targets --timeout --url --via-api-proxy --wait" -- "$cur"))
+		_safedeploy_reply -W "--allow-unreachable --cacert --chunk-size --color --concurrency --config --connect-timeout --context --deadline --exactly-one --expect --expect-commit --field --follow --header --help --insecure --interval --json --junit --k8s --k8s-api --kubeconfig --kubectl-json --max-body --min-targets --namespace --on-fail --path --port --same --same-prefix --selector --targets --timeout --url --via-api-proxy --wait" -- "$cur"
 		;;
 	config)
-		COMPREPLY=($(compgen -W "--origin --keys $common" -- "$cur"))
+		_safedeploy_reply -W "--origin --keys $common" -- "$cur"
 		;;
 	esac
 }

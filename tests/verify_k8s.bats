@@ -27,18 +27,8 @@ start_api() {
 	joined=$(IFS=,; printf '%s' "$*")
 	API_PORT=${API_PORT:-$(free_port)}
 	printf '{"addr":"%s","port":%s%s,"pods":[%s]}' "$API" "$API_PORT" "${extra:+,$extra}" "$joined" > "$BATS_TEST_TMPDIR/api.json"
-	rm -f "$BATS_TEST_TMPDIR/api.ready"
-	"$REPO_ROOT/tests/fleet/kubeapi.py" --spec "$BATS_TEST_TMPDIR/api.json" --ready "$BATS_TEST_TMPDIR/api.ready" \
-		--log "$BATS_TEST_TMPDIR/api.log" --max-seconds 60 2> "$BATS_TEST_TMPDIR/api.err" 3>&- &
-	API_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -f "$BATS_TEST_TMPDIR/api.ready" ] && return 0
-		kill -0 "$API_PID" 2> /dev/null || break
-		sleep 0.05
-	done
-	cat "$BATS_TEST_TMPDIR/api.err" >&2
-	return 1
+	start_server api kubeapi.py "$BATS_TEST_TMPDIR/api.json" || return 1
+	API_PID=$SERVER_PID
 }
 
 stop_api() {

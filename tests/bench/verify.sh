@@ -74,7 +74,7 @@ ours() {
 
 # Best of N wall time, in milliseconds.
 best_of() {
-	local n=$1 best= start t
+	local n=$1 best='' start t
 	shift
 	for ((r = 0; r < n; r++)); do
 		start=$(now_ms)

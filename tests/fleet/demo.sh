@@ -69,7 +69,7 @@ for candidate in 18080 18180 18280 18380 18480; do
 done
 [ -n "$port" ] || { echo "demo: no free port for the fleet" >&2; exit 1; }
 
-bold= plain=
+bold='' plain=''
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
 say() { printf '\n%s%s%s\n' "$bold" "$*" "$plain"; }
 show() { printf '$ %s\n' "$*"; }

@@ -12,12 +12,29 @@ pod() {
 		"$1" "$2" "$3" "${4:+,$4}"
 }
 
+# start_server NAME SCRIPT SPEC: run a test server (fleet.py, kubeapi.py)
+# in the background and wait until it listens; its pid is in SERVER_PID.
+start_server() {
+	local name=$1 script=$2 spec=$3
+	rm -f "$BATS_TEST_TMPDIR/$name.ready"
+	"$REPO_ROOT/tests/fleet/$script" --spec "$spec" --ready "$BATS_TEST_TMPDIR/$name.ready" \
+		--log "$BATS_TEST_TMPDIR/$name.log" --max-seconds 60 2> "$BATS_TEST_TMPDIR/$name.err" 3>&- &
+	SERVER_PID=$!
+	for _ in $(seq 100); do
+		[ -f "$BATS_TEST_TMPDIR/$name.ready" ] && return 0
+		kill -0 "$SERVER_PID" 2> /dev/null || break
+		sleep 0.05
+	done
+	cat "$BATS_TEST_TMPDIR/$name.err" >&2
+	return 1
+}
+
 # start_fleet POD_JSON...: the fleet on $FLEET_PORT, ready when this returns.
+# Requests are logged to $BATS_TEST_TMPDIR/requests.log.
 start_fleet() {
-	local joined
+	local joined tls=""
 	joined=$(IFS=,; printf '%s' "$*")
 	FLEET_PORT=${FLEET_PORT:-$(free_port)}
-	local tls=""
 	# TLS pods need make_cert first.
 	if [ -f "$BATS_TEST_TMPDIR/cert.pem" ]; then
 		tls=$(printf '"tls":{"cert":"%s","key":"%s"},' \
@@ -25,19 +42,8 @@ start_fleet() {
 	fi
 	printf '{"port":%s,%s"pods":[%s]}' "$FLEET_PORT" "$tls" "$joined" \
 		> "$BATS_TEST_TMPDIR/fleet.json"
-	rm -f "$BATS_TEST_TMPDIR/ready"
-	"$REPO_ROOT/tests/fleet/fleet.py" --spec "$BATS_TEST_TMPDIR/fleet.json" \
-		--ready "$BATS_TEST_TMPDIR/ready" --log "$BATS_TEST_TMPDIR/requests.log" \
-		--max-seconds 60 2> "$BATS_TEST_TMPDIR/fleet.err" 3>&- &
-	FLEET_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -f "$BATS_TEST_TMPDIR/ready" ] && return 0
-		kill -0 "$FLEET_PID" 2> /dev/null || break
-		sleep 0.05
-	done
-	cat "$BATS_TEST_TMPDIR/fleet.err" >&2
-	return 1
+	start_server requests fleet.py "$BATS_TEST_TMPDIR/fleet.json" || return 1
+	FLEET_PID=$SERVER_PID
 }
 
 stop_fleet() {
