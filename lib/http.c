@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -24,6 +25,11 @@ struct http_client {
 	int64_t timer_at; /* when libcurl wants CURL_SOCKET_TIMEOUT; -1 never */
 	CURL **pool;	  /* finished easy handles, reset and reused */
 	size_t npool;
+	/* Large batches are split in two, one thread each: the work is CPU
+	 * bound in libcurl and the kernel. The split is the same every call,
+	 * so that each half keeps its connections. */
+	struct http_client *half[2];
+	bool is_half;
 };
 
 /* libcurl says which sockets to watch, and for what. socketp is set once a
@@ -119,6 +125,8 @@ void http_client_free(struct http_client *c)
 {
 	if (!c)
 		return;
+	http_client_free(c->half[0]);
+	http_client_free(c->half[1]);
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
 	if (c->epfd >= 0)
@@ -151,6 +159,10 @@ int http_set_headers(struct http_client *c, const char *const *headers,
 		return err_set(err, SD_EXIT_CANNOT, "out of memory");
 	curl_slist_free_all(c->headers);
 	c->headers = list;
+	for (int i = 0; i < 2; i++)
+		if (c->half[i] &&
+		    http_set_headers(c->half[i], headers, n, err) < 0)
+			return -1;
 	return 0;
 }
 
@@ -166,6 +178,9 @@ char *http_escape(const char *s)
 void http_set_deadline(struct http_client *c, int64_t deadline_ms)
 {
 	c->opt.deadline_ms = deadline_ms;
+	for (int i = 0; i < 2; i++)
+		if (c->half[i])
+			c->half[i]->opt.deadline_ms = deadline_ms;
 }
 
 void http_result_release(struct http_result *r)
@@ -323,8 +338,8 @@ static void finish(struct transfer *t, CURLcode rc)
 		r->status = r->failure == HTTP_TOO_LARGE ? r->status : 0;
 }
 
-int http_get_all(struct http_client *c, const char *const *urls, size_t n,
-		 struct http_result *results, struct sd_err *err)
+static int get_batch(struct http_client *c, const char *const *urls, size_t n,
+		     struct http_result *results, struct sd_err *err)
 {
 	struct transfer *t = calloc(n ? n : 1, sizeof(*t));
 	size_t next = 0, active = 0, done = 0;
@@ -332,6 +347,12 @@ int http_get_all(struct http_client *c, const char *const *urls, size_t n,
 	if (!t)
 		return err_set(err, SD_EXIT_CANNOT, "out of memory");
 	memset(results, 0, n * sizeof(*results));
+	/* Keep a connection per target between calls (--wait rounds); the
+	 * default cache follows the handles in flight and would close some. */
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
+			  (long)(n > (size_t)c->opt.concurrency * 4
+					 ? n
+					 : (size_t)c->opt.concurrency * 4));
 	while (done < n) {
 		struct CURLMsg *msg;
 		int running, left;
@@ -437,5 +458,74 @@ int http_get_all(struct http_client *c, const char *const *urls, size_t n,
 			 "the overall deadline passed first");
 	}
 	free(t);
+	return 0;
+}
+
+/* Below this many requests one thread is as fast. */
+#define SPLIT_AT 128
+
+struct batch {
+	struct http_client *c;
+	const char *const *urls;
+	size_t n;
+	struct http_result *results;
+	struct sd_err err;
+	int rc;
+};
+
+static void *run_batch(void *arg)
+{
+	struct batch *b = arg;
+
+	b->rc = get_batch(b->c, b->urls, b->n, b->results, &b->err);
+	return NULL;
+}
+
+int http_get_all(struct http_client *c, const char *const *urls, size_t n,
+		 struct http_result *results, struct sd_err *err)
+{
+	struct batch b[2];
+	pthread_t thread;
+
+	if (c->is_half || n < SPLIT_AT || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return get_batch(c, urls, n, results, err);
+	for (int i = 0; i < 2; i++) {
+		if (c->half[i])
+			continue;
+		struct http_options o = c->opt;
+
+		o.concurrency =
+			c->opt.concurrency > 1 ? c->opt.concurrency / 2 : 1;
+		c->half[i] = http_client_new(&o, err);
+		if (!c->half[i])
+			return -1;
+		c->half[i]->is_half = true;
+		c->half[i]->opt.deadline_ms = c->opt.deadline_ms;
+		/* The same headers as the whole. */
+		curl_slist_free_all(c->half[i]->headers);
+		c->half[i]->headers = NULL;
+		for (struct curl_slist *h = c->headers; h; h = h->next) {
+			struct curl_slist *more =
+				curl_slist_append(c->half[i]->headers, h->data);
+
+			if (!more)
+				return err_set(err, SD_EXIT_CANNOT,
+					       "out of memory");
+			c->half[i]->headers = more;
+		}
+	}
+	b[0] = (struct batch){c->half[0], urls, n / 2, results};
+	b[1] = (struct batch){c->half[1], urls + n / 2, n - n / 2,
+			      results + n / 2};
+	if (pthread_create(&thread, NULL, run_batch, &b[1]) != 0)
+		return get_batch(c, urls, n, results, err);
+	run_batch(&b[0]);
+	pthread_join(thread, NULL);
+	for (int i = 0; i < 2; i++)
+		if (b[i].rc < 0) {
+			if (err)
+				*err = b[i].err;
+			return -1;
+		}
 	return 0;
 }

@@ -390,3 +390,24 @@ PY
 	run -0 safedeploy verify --url "$(url 127.0.0.2)" --on-fail 'touch ran'
 	assert_not_exists ran
 }
+
+@test "verify: 200 pods (asked from two threads) are all judged, and keep their connections across rounds" {
+	local pods=() i
+	for i in $(seq 1 200); do
+		if [ "$i" = 137 ]; then
+			pods+=("$(pod "127.0.1.$i" 1.1.0 b)")
+		else
+			pods+=("$(pod "127.0.1.$i" 1.2.3 a)")
+		fi
+	done
+	start_fleet "${pods[@]}"
+	for i in $(seq 1 200); do url "127.0.1.$i"; echo; done > many.txt
+	run -1 --separate-stderr safedeploy verify --targets many.txt --wait 1s --interval 300ms
+	assert_line "199 of 200 targets agree: version=1.2.3 commit=a"
+	assert_line "1 differs: 127.0.1.137:$FLEET_PORT (127.0.1.137) version=1.1.0 commit=b"
+	local requests conns
+	requests=$(wc -l < "$BATS_TEST_TMPDIR/requests.log")
+	conns=$(python3 -c 'import json,sys; print(len({json.loads(l)["conn"] for l in open(sys.argv[1])}))' "$BATS_TEST_TMPDIR/requests.log")
+	[ "$requests" -ge 400 ] || fail "only $requests requests over the rounds"
+	assert_equal "$conns" 200
+}

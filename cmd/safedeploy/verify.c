@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1165,6 +1166,17 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 	verify_init(&r.v);
 	config_init(&r.cfg);
 	k8s_init(&r.api);
+	/* One socket per target: a large fleet needs more than the usual
+	 * soft limit of open files. */
+	{
+		struct rlimit lim;
+
+		if (getrlimit(RLIMIT_NOFILE, &lim) == 0 &&
+		    lim.rlim_cur < lim.rlim_max) {
+			lim.rlim_cur = lim.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &lim);
+		}
+	}
 	r.deadline = 60000;
 	r.interval_ms = 2000;
 	rc = parse_args(&r, &f, argc, argv, ctx);
