@@ -364,7 +364,7 @@ PY
 
 @test "verify: --wait gives up by its deadline, reusing one connection per pod" {
 	start_fleet "$(pod 127.0.0.2 1.2.3 a)" "$(pod 127.0.0.3 1.1.0 b)"
-	run -1 --separate-stderr safedeploy verify --wait 1s --interval 100ms --url "$(url 127.0.0.2)" --url "$(url 127.0.0.3)"
+	run -1 --separate-stderr safedeploy verify --wait 2s --interval 100ms --url "$(url 127.0.0.2)" --url "$(url 127.0.0.3)"
 	assert_regex "$stderr" "^safedeploy: still failing after [0-9]+ rounds over [0-9.]+m?s \(--wait\)$"
 	assert_line "1 differs: 127.0.0.3:$FLEET_PORT (127.0.0.3) version=1.1.0 commit=b"
 	local requests conns
@@ -402,7 +402,8 @@ PY
 	done
 	start_fleet "${pods[@]}"
 	for i in $(seq 1 200); do url "127.0.1.$i"; echo; done > many.txt
-	run -1 --separate-stderr safedeploy verify --targets many.txt --wait 1s --interval 300ms
+	# Long enough for two rounds even under the sanitizers on a busy machine.
+	run -1 --separate-stderr safedeploy verify --targets many.txt --wait 4s --interval 200ms
 	assert_line "199 of 200 targets agree: version=1.2.3 commit=a"
 	assert_line "1 differs: 127.0.1.137:$FLEET_PORT (127.0.1.137) version=1.1.0 commit=b"
 	local requests conns
