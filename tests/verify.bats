@@ -12,6 +12,12 @@ teardown() {
 	common_teardown
 }
 
+# How many requests the fleet served, and over how many TCP connections.
+requests_and_connections() {
+	python3 -c 'import json,sys; c=[json.loads(l)["conn"] for l in open(sys.argv[1])]; print(len(c), len(set(c)))' \
+		"$BATS_TEST_TMPDIR/requests.log"
+}
+
 json_get() { # json_get PYTHON_EXPR < doc
 	python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
 }
@@ -368,8 +374,7 @@ PY
 	assert_regex "$stderr" "^safedeploy: still failing after [0-9]+ rounds over [0-9.]+m?s \(--wait\)$"
 	assert_line "1 differs: 127.0.0.3:$FLEET_PORT (127.0.0.3) version=1.1.0 commit=b"
 	local requests conns
-	requests=$(wc -l < "$BATS_TEST_TMPDIR/requests.log")
-	conns=$(python3 -c 'import json,sys; print(len({json.loads(l)["conn"] for l in open(sys.argv[1])}))' "$BATS_TEST_TMPDIR/requests.log")
+	read -r requests conns < <(requests_and_connections)
 	[ "$requests" -ge 6 ] || fail "only $requests requests in the rounds"
 	assert_equal "$conns" 2
 }
@@ -407,8 +412,7 @@ PY
 	assert_line "199 of 200 targets agree: version=1.2.3 commit=a"
 	assert_line "1 differs: 127.0.1.137:$FLEET_PORT (127.0.1.137) version=1.1.0 commit=b"
 	local requests conns
-	requests=$(wc -l < "$BATS_TEST_TMPDIR/requests.log")
-	conns=$(python3 -c 'import json,sys; print(len({json.loads(l)["conn"] for l in open(sys.argv[1])}))' "$BATS_TEST_TMPDIR/requests.log")
+	read -r requests conns < <(requests_and_connections)
 	[ "$requests" -ge 400 ] || fail "only $requests requests over the rounds"
 	assert_equal "$conns" 200
 }
