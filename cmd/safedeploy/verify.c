@@ -833,12 +833,12 @@ static int run_rounds(struct verify_run *r, int *status)
 	progress_start(&bar, STDERR_FILENO, "waiting for agreement",
 		       r->v.ntargets);
 	for (;;) {
+		/* --wait decides whether to start a round; a round once started
+		 * has its whole --deadline, so that its verdicts are real. */
 		int64_t now = progress_monotonic_ms(),
 			deadline = now + r->deadline;
 		char took[32];
 
-		if (r->wait_ms && deadline > wait_end)
-			deadline = wait_end;
 		if (rounds)
 			verify_reset(&r->v);
 		rounds++;
