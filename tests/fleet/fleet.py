@@ -85,41 +85,30 @@ Example:
        "routes": {"/actuator/info": {"behaviour": "hang"}}}]}
 """
 import argparse
-import errno
 import ipaddress
 import itertools
 import json
 import os
-import selectors
-import signal
 import socket
-import socketserver
-import ssl
 import struct
 import sys
-import threading
-import time
-import traceback
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+
+import serverkit
+from serverkit import SpecError, check_keys, is_int
 
 BEHAVIOURS = ("normal", "hang", "close-mid-body", "truncated", "huge",
               "redirect", "reset")
 HUGE_DEFAULT = 50 * 1024 * 1024
 HUGE_PREFIX = b'{"pad":"'
 CHUNK = b"x" * 65536
-IDLE_TIMEOUT = 60          # seconds a connection may sit idle or stalled
 MAX_CONNECTIONS = 2048     # open connections across the fleet, to bound memory
 SPEC_KEYS = {"port", "tls", "pods"}
 TLS_KEYS = {"cert", "key"}
 POD_KEYS = {"addr", "tls", "routes"}
 ROUTE_KEYS = {"status", "json", "text", "content_type", "headers", "delay_ms",
               "behaviour", "location", "huge_bytes", "chunked"}
-
-
-class SpecError(Exception):
-    """A problem with the spec or the command line: reported, exit 2."""
 
 
 # ---------------------------------------------------------------- the spec
@@ -150,19 +139,6 @@ class Spec:
     port: int
     pods: list
     ssl_ctx: object = None
-
-
-def check_keys(obj, allowed, where):
-    """Fail on keys not in allowed (comments, "_..." keys, are fine)."""
-    if not isinstance(obj, dict):
-        raise SpecError(f"{where}: must be a JSON object")
-    for key in obj:
-        if key not in allowed and not key.startswith("_"):
-            raise SpecError(f"{where}: unknown key {key!r}")
-
-
-def is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_body(raw, where):
@@ -254,44 +230,11 @@ def parse_pod(raw, index):
     return Pod(addr=addr, tls=tls, routes=compiled)
 
 
-def load_ssl_context(raw, spec_dir):
-    """A server-side SSLContext from the spec's "tls" object."""
-    check_keys(raw, TLS_KEYS, "tls")
-    paths = []
-    for key in ("cert", "key"):
-        value = raw.get(key)
-        if not isinstance(value, str) or not value:
-            raise SpecError(f"tls: \"{key}\" missing or not a string")
-        paths.append(os.path.join(spec_dir, value))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.set_alpn_protocols(["http/1.1"])
-    try:
-        ctx.load_cert_chain(paths[0], paths[1])
-    except (OSError, ssl.SSLError) as exc:
-        raise SpecError(f"tls: cannot load {paths[0]} / {paths[1]}: "
-                        f"{exc.strerror or exc}") from None
-    return ctx
-
-
-def read_json(path):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except OSError as exc:
-        raise SpecError(f"{path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise SpecError(f"{path}: not valid JSON: {exc}") from None
-
-
 def load_spec(path):
     """Read, validate and compile the spec file."""
-    raw = read_json(path)
+    raw = serverkit.read_json(path)
     check_keys(raw, SPEC_KEYS, "spec")
-    port = raw.get("port")
-    if port is None:
-        raise SpecError("spec: missing \"port\"")
-    if not is_int(port) or not 1 <= port <= 65535:
-        raise SpecError(f"spec: bad port {port!r} (want 1..65535)")
+    port = serverkit.spec_port(raw)
     pods_raw = raw.get("pods")
     if not isinstance(pods_raw, list) or not pods_raw:
         raise SpecError("spec: \"pods\" must be a non-empty list")
@@ -303,7 +246,8 @@ def load_spec(path):
         seen.add(pod.addr)
     ssl_ctx = None
     if "tls" in raw:
-        ssl_ctx = load_ssl_context(raw["tls"], os.path.dirname(path))
+        ssl_ctx = serverkit.load_ssl_context(raw["tls"],
+                                             os.path.dirname(path), TLS_KEYS)
     for pod in pods:
         if pod.tls and ssl_ctx is None:
             raise SpecError(f"pod {pod.addr}: \"tls\": true but the spec has "
@@ -313,47 +257,24 @@ def load_spec(path):
 
 # ------------------------------------------------------ state and logging
 
-class Fleet:
+class Fleet(serverkit.ServerState):
     """State shared by every pod: the stop flag, connection ids, the log."""
 
     def __init__(self, log_path):
-        self.stop = threading.Event()
-        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(log_path, MAX_CONNECTIONS)
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        self._log = None
-        if log_path:
-            try:
-                self._log = open(log_path, "a", encoding="utf-8")
-            except OSError as exc:
-                raise SpecError(f"{log_path}: {exc.strerror}") from None
 
     def next_conn_id(self):
         with self._lock:
             return next(self._ids)
 
-    def log(self, entry):
-        line = json.dumps(entry) + "\n"
-        with self._lock:
-            if self._log is not None:
-                self._log.write(line)
-                self._log.flush()
-
-    def close(self):
-        with self._lock:
-            if self._log is not None:
-                self._log.close()
-                self._log = None
-
 
 # ------------------------------------------------------------ answering
 
-class PodHandler(BaseHTTPRequestHandler):
+class PodHandler(serverkit.Handler):
     """Answers one TCP (or TLS) connection to a pod, request after request."""
 
-    protocol_version = "HTTP/1.1"
-    timeout = IDLE_TIMEOUT
-    wbufsize = 65536       # headers and a small body leave in one segment
+    server_version = "fleet"
 
     # -- connection set-up and tear-down
 
@@ -365,25 +286,6 @@ class PodHandler(BaseHTTPRequestHandler):
             self.request = self.server.ssl_ctx.wrap_socket(
                 self.request, server_side=True)
         super().setup()
-
-    def handle(self):
-        try:
-            super().handle()
-        except OSError:            # client went away, reset, timeout, TLS
-            self.close_connection = True
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            if self.tls:           # the server only knows the plain socket
-                self.connection.close()
-
-    def version_string(self):
-        return "fleet"
-
-    def log_message(self, format, *args):    # quiet: --log records requests
-        pass
 
     # -- dispatch
 
@@ -553,56 +455,15 @@ def huge_pieces(total):
 
 # ------------------------------------------------------------ the servers
 
-class PodServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    """One listening socket, one thread per connection (daemon threads)."""
-
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = 128
+class PodServer(serverkit.Server):
+    """One pod's listening socket, one thread per connection."""
 
     def __init__(self, pod, port, ssl_ctx, fleet):
         self.pod = pod
         self.fleet = fleet
         self.ssl_ctx = ssl_ctx if pod.tls else None
-        super().__init__((pod.addr, port), PodHandler)
-        self.socket.setblocking(False)
-
-    def accept_one(self):
-        """Accept one waiting connection and hand it to a new thread."""
-        try:
-            sock, client = self.socket.accept()
-        except OSError:            # nothing waiting after all, or EMFILE
-            return
-        if not self.fleet.slots.acquire(blocking=False):
-            sock.close()
-            return
-        sock.settimeout(IDLE_TIMEOUT)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            self.process_request(sock, client)
-        except Exception:
-            self.shutdown_request(sock)
-
-    def shutdown_request(self, request):
-        try:
-            super().shutdown_request(request)
-        finally:
-            self.fleet.slots.release()
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], OSError):   # disconnects, TLS
-            return
-        print(f"fleet: {self.pod.addr}: internal error:", file=sys.stderr)
-        traceback.print_exc()
-
-
-def bind_error(addr, port, exc):
-    reasons = {errno.EADDRINUSE: "address already in use",
-               errno.EADDRNOTAVAIL: "cannot assign requested address",
-               errno.EACCES: "permission denied"}
-    return SpecError(f"{addr}:{port}: "
-                     f"{reasons.get(exc.errno, exc.strerror or exc)}")
+        super().__init__((pod.addr, port), PodHandler, fleet,
+                         f"fleet: {pod.addr}")
 
 
 def start_servers(spec, fleet):
@@ -613,77 +474,12 @@ def start_servers(spec, fleet):
             try:
                 servers.append(PodServer(pod, spec.port, spec.ssl_ctx, fleet))
             except OSError as exc:
-                raise bind_error(pod.addr, spec.port, exc) from None
+                raise serverkit.bind_error(pod.addr, spec.port, exc) from None
     except SpecError:
         for server in servers:
             server.server_close()
         raise
     return servers
-
-
-def write_ready(path):
-    """Write "ready" to path atomically; False (and a message) on failure."""
-    tmp = f"{path}.tmp.{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write("ready\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        print(f"fleet: {path}: {exc.strerror}", file=sys.stderr)
-        remove_quietly(tmp)
-        return False
-    return True
-
-
-def remove_quietly(path):
-    if path:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-
-
-class Stopper:
-    """Turns SIGTERM/SIGINT into a flag plus a wake-up of the accept loop."""
-
-    def __init__(self):
-        self.signalled = None
-        self.wake_r, self.wake_w = socket.socketpair()
-        for sock in (self.wake_r, self.wake_w):
-            sock.setblocking(False)
-        signal.set_wakeup_fd(self.wake_w.fileno(), warn_on_full_buffer=False)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self.on_signal)
-
-    def on_signal(self, signum, frame):
-        self.signalled = signum
-
-    def drain(self):
-        try:
-            while self.wake_r.recv(64):
-                pass
-        except OSError:
-            pass
-
-
-def serve(servers, stopper, max_seconds):
-    """Accept connections on every pod until a signal or the deadline."""
-    deadline = time.monotonic() + max_seconds
-    with selectors.DefaultSelector() as sel:
-        sel.register(stopper.wake_r, selectors.EVENT_READ, None)
-        for server in servers:
-            sel.register(server.socket, selectors.EVENT_READ, server)
-        while stopper.signalled is None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                print(f"fleet: --max-seconds {max_seconds:g} reached, "
-                      f"stopping", file=sys.stderr)
-                return
-            for key, _ in sel.select(left):
-                if key.data is None:
-                    stopper.drain()
-                else:
-                    key.data.accept_one()
 
 
 # ------------------------------------------------------------------ main
@@ -692,20 +488,12 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="fleet", description="A fake fleet of HTTP pods on loopback "
         "(see the module docstring of tests/fleet/fleet.py).")
-    parser.add_argument("--spec", required=True, help="fleet spec (JSON)")
-    parser.add_argument("--ready", help="file to write 'ready' to")
-    parser.add_argument("--log", help="append one JSON line per request")
-    parser.add_argument("--max-seconds", type=float, default=120.0,
-                        help="exit after this many seconds (default 120)")
-    args = parser.parse_args(argv)
-    if not args.max_seconds > 0:
-        parser.error("--max-seconds must be > 0")
-    return args
+    return serverkit.parse_args(parser, argv, "fleet spec (JSON)")
 
 
 def main(argv=None):
     args = parse_args(argv)
-    stopper = Stopper()
+    stopper = serverkit.Stopper()
     try:
         spec = load_spec(args.spec)
         fleet = Fleet(args.log)
@@ -715,17 +503,7 @@ def main(argv=None):
         return 2
     print(f"fleet: {len(servers)} pods on port {spec.port}", file=sys.stderr,
           flush=True)
-    try:
-        if args.ready and not write_ready(args.ready):
-            return 2
-        serve(servers, stopper, args.max_seconds)
-    finally:
-        fleet.stop.set()           # wakes hung and delayed answers
-        for server in servers:
-            server.server_close()
-        remove_quietly(args.ready)
-        fleet.close()
-    return 0
+    return serverkit.run("fleet", args, stopper, fleet, servers)
 
 
 if __name__ == "__main__":

@@ -172,30 +172,24 @@ Example:
 """
 import argparse
 import base64
-import errno
 import http.client
 import ipaddress
 import json
 import os
 import re
 import secrets
-import selectors
-import signal
 import socket
-import socketserver
 import ssl
 import sys
-import threading
-import time
-import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-IDLE_TIMEOUT = 60          # seconds a connection may sit idle or stalled
+import serverkit
+from serverkit import SpecError, check_keys, is_int
+
 MAX_CONNECTIONS = 1024     # open connections, to bound memory
 PROXY_TIMEOUT = 5.0        # seconds, per upstream socket operation
 PROXY_CAP = 2 * 1024 * 1024
@@ -216,10 +210,6 @@ REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden",
            404: "NotFound", 405: "MethodNotAllowed", 410: "Expired",
            502: "ServiceUnavailable", 503: "ServiceUnavailable",
            504: "Timeout"}
-
-
-class SpecError(Exception):
-    """A problem with the spec or the command line: reported, exit 2."""
 
 
 # ---------------------------------------------------------------- the spec
@@ -250,19 +240,6 @@ class Spec:
     forbid_all: bool = False
     expire_once: bool = False
     expire_always: bool = False
-
-
-def check_keys(obj, allowed, where):
-    """Fail on keys not in allowed (comments, "_..." keys, are fine)."""
-    if not isinstance(obj, dict):
-        raise SpecError(f"{where}: must be a JSON object")
-    for key in obj:
-        if key not in allowed and not key.startswith("_"):
-            raise SpecError(f"{where}: unknown key {key!r}")
-
-
-def is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def get_bool(raw, key, default, where):
@@ -358,20 +335,7 @@ def parse_addr(raw):
 
 def load_ssl_context(raw, spec_dir):
     """A server-side SSLContext from the spec's "tls" object."""
-    check_keys(raw, TLS_KEYS, "tls")
-    paths = []
-    for key in ("cert", "key"):
-        value = raw.get(key)
-        if not isinstance(value, str) or not value:
-            raise SpecError(f"tls: \"{key}\" missing or not a string")
-        paths.append(os.path.join(spec_dir, value))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.set_alpn_protocols(["http/1.1"])
-    try:
-        ctx.load_cert_chain(paths[0], paths[1])
-    except (OSError, ssl.SSLError) as exc:
-        raise SpecError(f"tls: cannot load {paths[0]} / {paths[1]}: "
-                        f"{exc.strerror or exc}") from None
+    ctx = serverkit.load_ssl_context(raw, spec_dir, TLS_KEYS)
     if "client_ca" in raw:
         value = raw["client_ca"]
         if not isinstance(value, str) or not value:
@@ -386,16 +350,6 @@ def load_ssl_context(raw, spec_dir):
     return ctx
 
 
-def read_json(path):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except OSError as exc:
-        raise SpecError(f"{path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise SpecError(f"{path}: not valid JSON: {exc}") from None
-
-
 def string_list(raw, key):
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(
@@ -407,14 +361,10 @@ def string_list(raw, key):
 
 def load_spec(path):
     """Read and validate the spec file."""
-    raw = read_json(path)
+    raw = serverkit.read_json(path)
     check_keys(raw, SPEC_KEYS, "spec")
     addr = parse_addr(raw.get("addr", "127.0.0.1"))
-    port = raw.get("port")
-    if port is None:
-        raise SpecError("spec: missing \"port\"")
-    if not is_int(port) or not 1 <= port <= 65535:
-        raise SpecError(f"spec: bad port {port!r} (want 1..65535)")
+    port = serverkit.spec_port(raw)
     tokens = set(string_list(raw, "tokens"))
     if "token" in raw:
         token = raw["token"]
@@ -622,22 +572,14 @@ def selector_matches(reqs, labels):
 
 # ------------------------------------------------------ state and logging
 
-class Api:
+class Api(serverkit.ServerState):
     """State shared by every connection: continue tokens, flags, the log."""
 
     def __init__(self, spec, log_path):
+        super().__init__(log_path, MAX_CONNECTIONS)
         self.spec = spec
-        self.stop = threading.Event()
-        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
-        self._lock = threading.Lock()
         self._continues = {}       # token -> (scope, last key returned)
         self._expired_once = False
-        self._log = None
-        if log_path:
-            try:
-                self._log = open(log_path, "a", encoding="utf-8")
-            except OSError as exc:
-                raise SpecError(f"{log_path}: {exc.strerror}") from None
 
     def issue_continue(self, scope, last):
         """A new opaque continue token that resumes after key last."""
@@ -664,19 +606,6 @@ class Api:
                 self._expired_once = True
                 return True
             return False
-
-    def log(self, entry):
-        line = json.dumps(entry) + "\n"
-        with self._lock:
-            if self._log is not None:
-                self._log.write(line)
-                self._log.flush()
-
-    def close(self):
-        with self._lock:
-            if self._log is not None:
-                self._log.close()
-                self._log = None
 
 
 def status_doc(code, message, details=None):
@@ -732,12 +661,10 @@ def is_timeout(exc):
 
 # ------------------------------------------------------------ answering
 
-class ApiHandler(BaseHTTPRequestHandler):
+class ApiHandler(serverkit.Handler):
     """Answers one TCP (or TLS) connection, request after request."""
 
-    protocol_version = "HTTP/1.1"
-    timeout = IDLE_TIMEOUT
-    wbufsize = 65536       # headers and a small body leave in one segment
+    server_version = "kubeapi"
 
     # -- connection set-up and tear-down
 
@@ -766,25 +693,6 @@ class ApiHandler(BaseHTTPRequestHandler):
         for _ in range(64):
             if not sock.recv(65536):
                 break
-
-    def handle(self):
-        try:
-            super().handle()
-        except OSError:            # client went away, reset, timeout, TLS
-            self.close_connection = True
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            if self.tls:           # the server only knows the plain socket
-                self.connection.close()
-
-    def version_string(self):
-        return "kubeapi"
-
-    def log_message(self, format, *args):    # quiet: --log records requests
-        pass
 
     # -- dispatch
 
@@ -1049,126 +957,15 @@ class ApiHandler(BaseHTTPRequestHandler):
 
 # ------------------------------------------------------------ the server
 
-class ApiServer(ThreadingHTTPServer):
-    """The listening socket, one thread per connection (daemon threads)."""
-
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = 128
+class ApiServer(serverkit.Server):
+    """The listening socket, one thread per connection."""
 
     def __init__(self, api):
         self.api = api
         spec = api.spec
         if ":" in spec.addr:
             self.address_family = socket.AF_INET6
-        super().__init__((spec.addr, spec.port), ApiHandler)
-        self.socket.setblocking(False)
-
-    def server_bind(self):
-        # HTTPServer.server_bind would look the address up in DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def accept_one(self):
-        """Accept one waiting connection and hand it to a new thread."""
-        try:
-            sock, client = self.socket.accept()
-        except OSError:            # nothing waiting after all, or EMFILE
-            return
-        if not self.api.slots.acquire(blocking=False):
-            sock.close()
-            return
-        sock.settimeout(IDLE_TIMEOUT)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            self.process_request(sock, client)
-        except Exception:
-            self.shutdown_request(sock)
-
-    def shutdown_request(self, request):
-        try:
-            super().shutdown_request(request)
-        finally:
-            self.api.slots.release()
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], OSError):   # disconnects, TLS
-            return
-        print("kubeapi: internal error:", file=sys.stderr)
-        traceback.print_exc()
-
-
-def bind_error(addr, port, exc):
-    reasons = {errno.EADDRINUSE: "address already in use",
-               errno.EADDRNOTAVAIL: "cannot assign requested address",
-               errno.EACCES: "permission denied"}
-    return SpecError(f"{addr}:{port}: "
-                     f"{reasons.get(exc.errno, exc.strerror or exc)}")
-
-
-def write_ready(path):
-    """Write "ready" to path atomically; False (and a message) on failure."""
-    tmp = f"{path}.tmp.{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write("ready\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        print(f"kubeapi: {path}: {exc.strerror}", file=sys.stderr)
-        remove_quietly(tmp)
-        return False
-    return True
-
-
-def remove_quietly(path):
-    if path:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-
-
-class Stopper:
-    """Turns SIGTERM/SIGINT into a flag plus a wake-up of the accept loop."""
-
-    def __init__(self):
-        self.signalled = None
-        self.wake_r, self.wake_w = socket.socketpair()
-        for sock in (self.wake_r, self.wake_w):
-            sock.setblocking(False)
-        signal.set_wakeup_fd(self.wake_w.fileno(), warn_on_full_buffer=False)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self.on_signal)
-
-    def on_signal(self, signum, frame):
-        self.signalled = signum
-
-    def drain(self):
-        try:
-            while self.wake_r.recv(64):
-                pass
-        except OSError:
-            pass
-
-
-def serve(server, stopper, max_seconds):
-    """Accept connections until a signal or the deadline."""
-    deadline = time.monotonic() + max_seconds
-    with selectors.DefaultSelector() as sel:
-        sel.register(stopper.wake_r, selectors.EVENT_READ, None)
-        sel.register(server.socket, selectors.EVENT_READ, server)
-        while stopper.signalled is None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                print(f"kubeapi: --max-seconds {max_seconds:g} reached, "
-                      f"stopping", file=sys.stderr)
-                return
-            for key, _ in sel.select(left):
-                if key.data is None:
-                    stopper.drain()
-                else:
-                    key.data.accept_one()
+        super().__init__((spec.addr, spec.port), ApiHandler, api, "kubeapi")
 
 
 # ------------------------------------------------------------------ main
@@ -1182,20 +979,12 @@ def parse_args(argv):
     parser = ArgParser(
         prog="kubeapi", description="A fake Kubernetes API server on "
         "loopback (see the module docstring of tests/fleet/kubeapi.py).")
-    parser.add_argument("--spec", required=True, help="API spec (JSON)")
-    parser.add_argument("--ready", help="file to write 'ready' to")
-    parser.add_argument("--log", help="append one JSON line per request")
-    parser.add_argument("--max-seconds", type=float, default=120.0,
-                        help="exit after this many seconds (default 120)")
-    args = parser.parse_args(argv)
-    if not args.max_seconds > 0:
-        parser.error("--max-seconds must be > 0")
-    return args
+    return serverkit.parse_args(parser, argv, "API spec (JSON)")
 
 
 def main(argv=None):
     args = parse_args(argv)
-    stopper = Stopper()
+    stopper = serverkit.Stopper()
     api = None
     try:
         spec = load_spec(args.spec)
@@ -1203,7 +992,7 @@ def main(argv=None):
         try:
             server = ApiServer(api)
         except OSError as exc:
-            raise bind_error(spec.addr, spec.port, exc) from None
+            raise serverkit.bind_error(spec.addr, spec.port, exc) from None
     except SpecError as exc:
         print(f"kubeapi: {exc}", file=sys.stderr)
         if api is not None:
@@ -1213,16 +1002,7 @@ def main(argv=None):
     print(f"kubeapi: {len(spec.pods)} pods on "
           f"{'https' if spec.ssl_ctx else 'http'}://{host}:{spec.port}",
           file=sys.stderr, flush=True)
-    try:
-        if args.ready and not write_ready(args.ready):
-            return 2
-        serve(server, stopper, args.max_seconds)
-    finally:
-        api.stop.set()
-        server.server_close()
-        remove_quietly(args.ready)
-        api.close()
-    return 0
+    return serverkit.run("kubeapi", args, stopper, api, [server])
 
 
 if __name__ == "__main__":
