@@ -18,7 +18,8 @@ DEB_PKGS := build-essential pkg-config git ca-certificates \
 	libcurl4-openssl-dev libjansson-dev libgit2-dev libyaml-dev \
 	libpcre2-dev libssl-dev libsqlite3-dev \
 	bats bats-support bats-assert bats-file \
-	mandoc clang-format util-linux bash-completion zsh fish python3 jq bc shellcheck nginx-light time curl openssl
+	mandoc clang-format util-linux bash-completion zsh fish python3 jq bc shellcheck nginx-light time curl openssl \
+	trash-cli libglib2.0-bin gvfs gvfs-daemons dbus-daemon
 
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 CSTD   := -std=c11 -D_GNU_SOURCE
@@ -75,6 +76,8 @@ $(LIBSAFE): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# Keep the objects of cmd/*: they are not intermediate files.
+.SECONDARY:
 .SECONDEXPANSION:
 bin/%: $$(addprefix build/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) $(LIBSAFE)
 	@mkdir -p bin
@@ -118,7 +121,7 @@ lint:
 		$(wildcard cmd/*/*.c cmd/*/*.h) $(UNIT_SRC) tests/unit/unit.h
 	mandoc -Tlint -W warning $(MANPAGES)
 	shellcheck -s bash tests/run tests/fleet/*.sh tests/bench/*.sh .ci/run \
-		tests/helpers/*.bash $(wildcard completions/*.bash) $(HOOKS)
+		tests/helpers/*.bash tests/helpers/*.sh $(wildcard completions/*.bash) $(HOOKS)
 
 bench: all
 	@for b in tests/bench/*.sh; do [ -e "$$b" ] || continue; bash "$$b" || exit 1; done

@@ -45,5 +45,14 @@ const struct config_key config_keys[] = {
 	 "a command to run after a failure (through /bin/sh)"},
 	{"verify.path", CFG_STRING, NULL,
 	 "the path asked on each pod (default /actuator/info)"},
+	{"saferm", CFG_SECTION, NULL, "defaults for saferm"},
+	{"saferm.protect", CFG_STRINGS, NULL,
+	 "paths (or globs; ~/ for $HOME) saferm refuses to remove"},
+	{"saferm.max-files", CFG_INT, NULL,
+	 "--permanent and --purge above this many files need a token "
+	 "(default 10000)"},
+	{"saferm.max-bytes", CFG_SIZE, NULL,
+	 "--permanent and --purge above this many bytes need a token "
+	 "(default 10G)"},
 	{NULL},
 };

@@ -74,3 +74,42 @@ fish_complete() {
 		grep -qE -- "$opt(=-)?(\[|\}'\[)" "$REPO_ROOT/completions/_safedeploy" || fail "zsh completion lacks $opt"
 	done
 }
+
+saferm_help_options() {
+	saferm --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u
+}
+
+saferm_bash_complete() {
+	bash -c '
+		source "$1/completions/saferm.bash"
+		shift
+		COMP_WORDS=(saferm "$@")
+		COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+		_saferm
+		printf "%s\n" "${COMPREPLY[@]}"
+	' _ "$REPO_ROOT" "$@" | sort -u
+}
+
+@test "completions: saferm's bash, fish and zsh completions offer exactly its --help options" {
+	assert_equal "$(saferm_bash_complete --)" "$(saferm_help_options)"
+	assert_equal "$(fish --no-config -c "source $REPO_ROOT/completions/saferm.fish; complete -C 'saferm --'" | cut -f1 | sort -u)" \
+		"$(saferm_help_options)"
+	run -0 zsh -n "$REPO_ROOT/completions/_saferm"
+	local opt
+	for opt in $(saferm_help_options); do
+		grep -qE -- "$opt(=-)?(\[|\}'\[)" "$REPO_ROOT/completions/_saferm" || fail "zsh completion lacks $opt"
+	done
+}
+
+@test "completions: saferm completes files, directories for --to, values for --interactive=" {
+	touch afile
+	mkdir adir
+	run -0 saferm_bash_complete a
+	assert_output "$(printf 'adir\nafile')"
+	run -0 saferm_bash_complete --restore x --to a
+	assert_output "adir"
+	run -0 saferm_bash_complete --interactive=
+	assert_output "$(printf -- '--interactive=always\n--interactive=never\n--interactive=once')"
+	run -0 saferm_bash_complete -- --
+	assert_output ""
+}

@@ -2,6 +2,7 @@
 # safedeploy: the dispatcher, help, version and usage errors.
 
 load helpers/common
+load helpers/man
 
 @test "safedeploy: --help lists every command and exits 0" {
 	run -0 safedeploy --help
@@ -77,40 +78,6 @@ load helpers/common
 	for opt in $(grep -o '^\.It Fl \\-[a-z0-9-]*' "$man" | awk '{print $3}' | tr -d '\\' | sort -u); do
 		grep -q -- "-$opt\b" <<< "$help" || fail "option -$opt of safedeploy.1 is in no --help"
 	done
-}
-
-# Run the literal blocks of the man page's EXAMPLES section whose numbers are
-# given, as a transcript: "$ cmd" lines run in one shell, the lines after
-# each are its expected output (stdout and stderr).
-run_man_examples() {
-	local man=$1
-	shift
-	awk -v want=" $* " '
-		/^\.Sh EXAMPLES/ { ex = 1; next }
-		/^\.Sh / { ex = 0 }
-		ex && /^\.Bd -literal/ { n++; inblk = index(want, " " n " ") > 0; next }
-		ex && /^\.Ed/ { inblk = 0; next }
-		inblk { print }
-	' "$man" > transcript
-	local cmd="" expected="" line got last=0
-	set_status() { return "$1"; }
-	check_step() {
-		[ -n "$cmd" ] || return 0
-		# $? in an example is the status of the one before.
-		got=$(set_status "$last"; eval "$cmd" 2>&1) && last=0 || last=$?
-		[ "$got" = "${expected%$'\n'}" ] ||
-			fail "man example: \$ $cmd"$'\n'"expected: ${expected%$'\n'}"$'\n'"got:      $got"
-	}
-	while IFS= read -r line; do
-		if [[ $line == '$ '* ]]; then
-			check_step
-			cmd=${line#\$ }
-			expected=""
-		else
-			expected+="$line"$'\n'
-		fi
-	done < transcript
-	check_step
 }
 
 @test "safedeploy: the man page's pipeline examples work as shown" {

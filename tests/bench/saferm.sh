@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmark: saferm against what a user would otherwise run, side by side in
+# one run on identical copies of one tree (BENCH_FILES files, default
+# 100,000, on one filesystem): rm -rf, trash-put, saferm (to the trash),
+# saferm --permanent and saferm --purge. Prints times, peak memory and the
+# ratios against their targets.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=$PWD/bin/saferm
+for tool in trash-put python3 /usr/bin/time; do
+	command -v "$tool" > /dev/null || { echo "bench: needs $tool (make deps)" >&2; exit 1; }
+done
+files=${BENCH_FILES:-100000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/saferm-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export HOME=$work/home XDG_DATA_HOME=$work/home/.local/share
+export XDG_STATE_HOME=$work/home/.local/state XDG_CONFIG_HOME=$work/home/.config
+mkdir -p "$HOME"
+# The default blast radius (10,000 files): like a user, take the token from
+# a dry run; the confirmed run counts only up to the threshold again.
+token() { "$bin" "$@" --dry-run --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("token") or "")'; }
+
+# A tree like a build directory: 100 directories of N/100 small files.
+python3 - "$work/template" "$files" <<'EOF'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+per = max(1, n // 100)
+for d in range((n + per - 1) // per):
+    path = os.path.join(root, "obj%03d" % d)
+    os.makedirs(path)
+    for f in range(min(per, n - d * per)):
+        with open(os.path.join(path, "f%06d.o" % f), "w") as fh:
+            fh.write("x" * 64)
+EOF
+
+copy() { cp -a "$work/template" "$work/$1"; sync; }
+
+# run NAME CMD...: wall milliseconds and peak RSS (KiB) of one run; over
+# BENCH_REPS repetitions (each on a fresh copy, made by the caller), the
+# fastest time and the largest peak are kept.
+run() {
+	local name=$1 start end ms rss
+	shift
+	start=$(date +%s%N)
+	/usr/bin/time -f '%M' -o "$work/rss.tmp" "$@" > /dev/null 2>&1
+	end=$(date +%s%N)
+	ms=$(((end - start) / 1000000))
+	rss=$(cat "$work/rss.tmp")
+	if [ ! -e "$work/$name.ms" ] || [ "$ms" -lt "$(cat "$work/$name.ms")" ]; then
+		echo "$ms" > "$work/$name.ms"
+	fi
+	if [ ! -e "$work/$name.rss" ] || [ "$rss" -gt "$(cat "$work/$name.rss")" ]; then
+		echo "$rss" > "$work/$name.rss"
+	fi
+}
+ms() { cat "$work/$1.ms"; }
+rss() { cat "$work/$1.rss"; }
+
+for ((rep = 0; rep < ${BENCH_REPS:-3}; rep++)); do
+	copy t1 && run rm rm -rf "$work/t1"
+	copy t2 && run trash "$bin" -rf "$work/t2"
+	copy t3 && run trashput trash-put "$work/t3"
+	copy t4 && tok=$(token --permanent -rf "$work/t4") &&
+		run permanent "$bin" --confirm "$tok" --permanent -rf "$work/t4"
+	tok=$(token --purge) && "$bin" --purge --confirm "$tok" > /dev/null # only t5 next
+	copy t5 && "$bin" -rf "$work/t5" && tok=$(token --purge) &&
+		run purge "$bin" --purge --confirm "$tok"
+	for t in t1 t2 t3 t4; do
+		[ ! -e "$work/$t" ] || { echo "bench: $t was not removed" >&2; exit 1; }
+	done
+	[ -z "$(ls -A "$XDG_DATA_HOME/Trash/files")" ] || { echo "bench: purge left files" >&2; exit 1; }
+done
+
+# Peak memory must not grow with the tree: the same purge on a tenth.
+small=$((files / 10))
+rm -rf "$work/template" && python3 - "$work/template" "$small" <<'EOF'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+per = max(1, n // 100)
+for d in range((n + per - 1) // per):
+    path = os.path.join(root, "obj%03d" % d)
+    os.makedirs(path)
+    for f in range(min(per, n - d * per)):
+        open(os.path.join(path, "f%06d.o" % f), "w").close()
+EOF
+copy t6 && tok=$(token --permanent -rf "$work/t6") &&
+	run permanent_small "$bin" ${tok:+--confirm "$tok"} --permanent -rf "$work/t6"
+
+ratio() { echo "scale=3; $1 / ($2 + 0.0001)" | bc; }
+verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo ok; else echo MISSED; fi; }
+
+printf 'saferm benchmark: %d files on %s\n' "$files" "$(df --output=fstype "$work" | tail -1)"
+printf '%-28s %10s %10s\n' "command" "ms" "peak KiB"
+for n in rm trashput trash permanent purge permanent_small; do
+	printf '%-28s %10s %10s\n' "$n" "$(ms "$n")" "$(rss "$n")"
+done
+r1=$(ratio "$(ms trash)" "$(ms rm)")
+r2=$(ratio "$(ms trashput)" "$(ms trash)")
+r3=$(ratio "$(ms permanent)" "$(ms rm)")
+r4=$(ratio "$(ms purge)" "$(ms rm)")
+printf '%-44s %8s %10s %s\n' "figure" "ratio" "target" ""
+printf '%-44s %8s %10s %s\n' "saferm (trash) / rm -rf" "$r1" "<= 0.05" "$(verdict "$r1 <= 0.05")"
+printf '%-44s %8s %10s %s\n' "trash-put / saferm (trash)" "$r2" ">= 20" "$(verdict "$r2 >= 20")"
+printf '%-44s %8s %10s %s\n' "saferm --permanent / rm -rf" "$r3" "<= 1.1" "$(verdict "$r3 <= 1.1")"
+printf '%-44s %8s %10s %s\n' "saferm --purge / rm -rf" "$r4" "<= 1.1" "$(verdict "$r4 <= 1.1")"
+printf '%-44s %8s %10s %s\n' "peak KiB, --permanent (full tree)" "$(rss permanent)" "< 16384" \
+	"$(verdict "$(rss permanent) < 16384")"
+printf '%-44s %8s %10s %s\n' "peak KiB, --permanent (a tenth of it)" "$(rss permanent_small)" "same" ""
