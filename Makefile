@@ -18,7 +18,8 @@ DEB_PKGS := build-essential pkg-config git ca-certificates \
 	libcurl4-openssl-dev libjansson-dev libgit2-dev libyaml-dev \
 	libpcre2-dev libssl-dev libsqlite3-dev \
 	bats bats-support bats-assert bats-file \
-	mandoc clang-format util-linux bash-completion zsh fish python3 jq bc shellcheck nginx-light time curl openssl \
+	mandoc clang-format clang libclang-rt-dev util-linux bash-completion zsh fish \
+	python3 jq bc shellcheck nginx-light time curl openssl \
 	trash-cli libglib2.0-bin gvfs gvfs-daemons dbus-daemon
 
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
@@ -49,7 +50,23 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
 MANPAGES  := $(wildcard cmd/*/*.1)
 HOOKS     := $(filter-out hooks/README%,$(wildcard hooks/*))
 
-.PHONY: all deps test check unit lint bench demo install uninstall clean FORCE
+# Fuzzing (tests/fuzz/README): every tests/fuzz/fuzz_NAME.c is a target, its
+# seeds in tests/fuzz/corpus/NAME/, its past crashes in tests/fuzz/crashes/NAME/.
+# libFuzzer builds (clang) go to build/fuzz/; the same targets are also built
+# by $(CC) with a small main() (build/tests/fuzz_NAME) that `make test`
+# runs to replay every seed and crash file.
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_BINS    := $(addprefix build/fuzz/fuzz_,$(FUZZ_NAMES))
+FUZZ_REPLAY  := $(addprefix build/tests/fuzz_,$(FUZZ_NAMES))
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC))
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS   = $(CSTD) -O1 -g -fno-omit-frame-pointer $(WARN) -Ilib -Ibuild \
+	-Itests/fuzz $(PKG_CFLAGS)
+
+.PHONY: all deps test check unit lint bench demo install uninstall clean FORCE \
+	fuzz fuzz-build fuzz-regress
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -87,14 +104,54 @@ build/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBSAFE) build/CFLAGS
 	@mkdir -p build/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIBSAFE) $(LIBS)
 
-unit: $(UNIT_BINS)
+# The replay driver: each seed and crash file through a target, once.
+build/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+		$(LIBSAFE) build/CFLAGS
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' $(ALL_LDFLAGS) -o $@ \
+		tests/fuzz/replay.c $< $(LIBSAFE) $(LIBS)
+
+unit: $(UNIT_BINS) $(FUZZ_REPLAY)
+
+# libFuzzer builds: lib/ instrumented for coverage, ASan and UBSan.
+build/fuzz/CFLAGS: FORCE
+	@mkdir -p build/fuzz
+	@echo '$(FUZZ_CC) $(FUZZ_CFLAGS) $(LIBS)' > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+build/fuzz/lib/%.o: lib/%.c build/fuzz/CFLAGS build/version.h $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=all -c -o $@ $<
+
+build/fuzz/libsafe.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libsafe.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< build/fuzz/libsafe.a $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS, one after another, on a scratch corpus.
+fuzz:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_NAMES)
+
+# Every seed and crash file once through the libFuzzer builds.
+fuzz-regress:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run --replay $(FUZZ_NAMES)
 
 # Installs what is missing, builds, and runs unit and bats tests together,
 # ending with one summary line: "tests: N passed, N failed".
 test check:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all unit
-	@tests/run $(UNIT_BINS)
+	@tests/run $(UNIT_BINS) $(FUZZ_REPLAY)
 
 # The first command for a newcomer: a local fleet where one pod runs old code.
 demo:
@@ -118,9 +175,10 @@ deps:
 
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) $(wildcard lib/*.h) \
-		$(wildcard cmd/*/*.c cmd/*/*.h) $(UNIT_SRC) tests/unit/unit.h
+		$(wildcard cmd/*/*.c cmd/*/*.h) $(UNIT_SRC) tests/unit/unit.h \
+		$(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 	mandoc -Tlint -W warning $(MANPAGES)
-	shellcheck -s bash tests/run tests/fleet/*.sh tests/bench/*.sh .ci/run \
+	shellcheck -s bash tests/run tests/fuzz/run tests/fleet/*.sh tests/bench/*.sh .ci/run \
 		tests/helpers/*.bash tests/helpers/*.sh $(wildcard completions/*.bash) $(HOOKS)
 
 bench: all

@@ -58,6 +58,7 @@ int units_parse_duration(const char *s, int64_t *ms, struct sd_err *err)
 		return err_set(err, SD_EXIT_USAGE, "empty duration");
 	while (*p) {
 		uint64_t whole, num, den;
+		int64_t add, frac;
 		const struct unit *u = NULL;
 		char unit[8];
 		size_t len = 0;
@@ -92,12 +93,17 @@ int units_parse_duration(const char *s, int64_t *ms, struct sd_err *err)
 				"(use ms, s, m, h, d or w)",
 				s, unit);
 		p += len;
-		if (whole > (uint64_t)(INT64_MAX / u->ms) ||
-		    total > INT64_MAX - (int64_t)whole * u->ms)
+		if (whole > (uint64_t)(INT64_MAX / u->ms))
 			return err_set(err, SD_EXIT_USAGE,
 				       "invalid duration '%s': too large", s);
-		total += (int64_t)whole * u->ms +
-			 (int64_t)(num * (uint64_t)u->ms / den);
+		/* The fraction counts too: "9223372036854775.999s" is
+		 * INT64_MAX - 807 ms of whole seconds plus 999 ms. */
+		add = (int64_t)whole * u->ms;
+		frac = (int64_t)(num * (uint64_t)u->ms / den);
+		if (add > INT64_MAX - frac || total > INT64_MAX - add - frac)
+			return err_set(err, SD_EXIT_USAGE,
+				       "invalid duration '%s': too large", s);
+		total += add + frac;
 	}
 	*ms = total;
 	return 0;

@@ -19,6 +19,11 @@
 /* Nodes brought in by aliases, over the whole document: plenty for any real
  * file, far too few for a "billion laughs" of nested aliases. */
 #define YAML_MAX_EXPANSIONS 10000
+/* Text (scalars and keys) brought in by aliases, over the whole document: a
+ * node count alone lets a few aliases of one long scalar copy it thousands of
+ * times (a 50 KB file became 400 MB). As much as a configuration file may
+ * hold is plenty. */
+#define YAML_MAX_EXPANDED_BYTES (4u << 20)
 
 enum ynode_kind { YN_SCALAR, YN_SEQ, YN_MAP, YN_ALIAS };
 
@@ -48,8 +53,9 @@ struct yctx {
 	struct sd_err *err;
 	struct ynode **nodes; /* every node, to free them in one place */
 	size_t nnodes, cap;
-	json_t *anchors; /* anchor name -> index in nodes */
-	size_t expanded;
+	json_t *anchors;       /* anchor name -> index in nodes */
+	size_t expanded;       /* nodes brought in by aliases */
+	size_t expanded_bytes; /* and their text */
 };
 
 static int yerr(struct yctx *c, size_t line, size_t col, const char *fmt, ...)
@@ -70,6 +76,20 @@ static int yerr(struct yctx *c, size_t line, size_t col, const char *fmt, ...)
 static int oom(struct yctx *c)
 {
 	return err_set(c->err, SD_EXIT_CANNOT, "%s: out of memory", c->name);
+}
+
+/* Count len bytes of text brought in by the alias via (if any). */
+static int expand_text(struct yctx *c, const struct ynode *via, size_t len)
+{
+	if (!via)
+		return 0;
+	c->expanded_bytes += len;
+	if (c->expanded_bytes > YAML_MAX_EXPANDED_BYTES)
+		return yerr(c, via->line, via->col,
+			    "too much text brought in by aliases (more than "
+			    "%u bytes)",
+			    YAML_MAX_EXPANDED_BYTES);
+	return 0;
 }
 
 static int parser_error(struct yctx *c)
@@ -522,6 +542,8 @@ static int map_fill(struct yctx *c, json_t *obj, const struct ynode *n,
 		}
 		if (json_object_get(obj, kt->value))
 			continue;
+		if (expand_text(c, via, kt->len) < 0)
+			goto out;
 		if (origins && !(kpath = path_key(path, kt->value))) {
 			oom(c);
 			goto out;
@@ -608,6 +630,8 @@ static int node_to_json(struct yctx *c, const struct ynode *n, const char *path,
 			    YAML_MAX_DEPTH);
 	switch (n->kind) {
 	case YN_SCALAR:
+		if (expand_text(c, via, n->len) < 0)
+			return -1;
 		return scalar_to_json(c, n, out);
 	case YN_SEQ:
 		v = json_array();

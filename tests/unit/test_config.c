@@ -310,6 +310,25 @@ static void billion_laughs_is_refused(void)
 				  "f: {<<: *a, g: [*e, *e]}\n",
 				  &err),
 		       "too many alias expansions");
+	/* Few nodes, but each a copy of one long scalar (the regression test for
+	 * tests/fuzz/crashes/yaml/alias-amplification.yml); the message names
+	 * the alias that went over. */
+	{
+		size_t n = 100000;
+		char *text = malloc(n + 512), *p = text;
+
+		p += sprintf(p, "a: &a ");
+		memset(p, 'x', n);
+		p += n;
+		p += sprintf(p, "\nb: [*a");
+		for (int i = 1; i < 50; i++)
+			p += sprintf(p, ", *a");
+		sprintf(p, "]\n");
+		CHECK_CONTAINS(yaml_error(text, &err),
+			       "too much text brought in by aliases");
+		CHECK_CONTAINS(err.msg, "t.yml:2:");
+		free(text);
+	}
 }
 
 static void structural_errors_name_line_and_column(void)

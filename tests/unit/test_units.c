@@ -49,6 +49,13 @@ static void duration_errors_name_the_problem(void)
 	CHECK_INT(units_parse_duration("9999999999999w", &ms, &err), -1);
 	CHECK_CONTAINS(err.msg, "too large");
 	CHECK_INT(err.code, SD_EXIT_USAGE);
+	/* The fraction takes it over (tests/fuzz/crashes/units/). */
+	CHECK_INT(units_parse_duration("9223372036854775.999s", &ms, &err), -1);
+	CHECK_CONTAINS(err.msg, "too large");
+	CHECK_INT(units_parse_duration("1ms9223372036854775.807s", &ms, &err),
+		  -1);
+	CHECK_INT(units_parse_duration("9223372036854775.807s", &ms, &err), 0);
+	CHECK_INT(ms, INT64_MAX);
 }
 
 static uint64_t size(const char *s)
