@@ -119,6 +119,7 @@ static int each_trash_path(struct saferm *s, bool ancestors)
 	struct protect *p = &s->prot;
 	char path[PATH_MAX];
 	const char *rule = "trash directory";
+	unsigned uid = (unsigned)getuid();
 
 	if (s->trash.home_dir) {
 		if (protect_path(p, s->trash.home_dir, rule, ancestors) < 0)
@@ -146,19 +147,18 @@ static int each_trash_path(struct saferm *s, bool ancestors)
 			if (guard_add(p, &st, rule, path, 0) < 0)
 				return -1;
 			snprintf(path, sizeof(path), "%s%s.Trash/%u", top, sep,
-				 (unsigned)getuid());
+				 uid);
 			if (quick_lstat(path, &st) == 0 &&
 			    guard_add(p, &st, rule, path, 0) < 0)
 				return -1;
 		}
-		snprintf(path, sizeof(path), "%s%s.Trash-%u", top, sep,
-			 (unsigned)getuid());
+		snprintf(path, sizeof(path), "%s%s.Trash-%u", top, sep, uid);
 		if (quick_lstat(path, &st) == 0 &&
 		    guard_add(p, &st, rule, path, 0) < 0)
 			return -1;
 		for (int k = 0; k < 4; k++) {
 			snprintf(path, sizeof(path), "%s%s.Trash%s%u/%s", top,
-				 sep, k < 2 ? "/" : "-", (unsigned)getuid(),
+				 sep, k < 2 ? "/" : "-", uid,
 				 k % 2 ? "info" : "files");
 			if (quick_lstat(path, &st) == 0 &&
 			    guard_add(p, &st, rule, path, 0) < 0)

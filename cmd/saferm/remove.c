@@ -47,6 +47,7 @@ struct target {
 	bool counted;
 	struct rmtree_count count;
 	uint64_t entries, entries_sum; /* direct entries of a directory */
+	bool entries_read;
 };
 
 static const char *type_name(const struct stat *st)
@@ -97,6 +98,8 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
+/* Read only for a plan or a dry run: trashing a directory must stay O(1),
+ * whatever it holds. */
 static void direct_entries(struct target *t)
 {
 	int fd = openat(t->parent_fd, t->name,
@@ -104,6 +107,8 @@ static void direct_entries(struct target *t)
 	DIR *d;
 	struct dirent *e;
 
+	t->entries_read = true;
+	t->entries = t->entries_sum = 0;
 	if (fd < 0)
 		return;
 	d = fdopendir(fd);
@@ -291,8 +296,6 @@ static void examine(struct saferm *s, struct target *t)
 		if (r)
 			snprintf(t->rule, sizeof(t->rule), "%s", r);
 	}
-	if (S_ISDIR(t->st.st_mode) && !t->entries)
-		direct_entries(t);
 	if (!s->o.permanent && protect_in_trash(s, &t->pst))
 		t->state = T_IN_TRASH;
 }
@@ -385,9 +388,13 @@ static json_t *make_plan(struct saferm *s, struct target *v, size_t n,
 	json_object_set_new(plan, "uid", json_integer((json_int_t)getuid()));
 	json_object_set_new(plan, "host",
 			    json_string(uname(&u) == 0 ? u.nodename : ""));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].state == T_OK && S_ISDIR(v[i].st.st_mode) &&
+		    !v[i].entries_read)
+			direct_entries(&v[i]);
 		json_array_append_new(targets,
 				      plan_target(&v[i], s->o.permanent));
+	}
 	json_object_set_new(plan, "targets", targets);
 	if (s->o.permanent) {
 		json_t *t = json_object();
@@ -569,7 +576,8 @@ static int act_trash(struct saferm *s, struct target *t)
 		      sizeof(entry), &errnum, &err) < 0) {
 		/* Renaming a directory needs write access to it; an empty
 		 * one holds nothing to recover, so rm's way is as good. */
-		if (errnum == EACCES && S_ISDIR(t->st.st_mode) && !t->entries &&
+		if (errnum == EACCES && S_ISDIR(t->st.st_mode) &&
+		    is_empty_dir(t) &&
 		    unlinkat(t->parent_fd, t->name, AT_REMOVEDIR) == 0) {
 			if (s->o.verbose)
 				printf("removed directory %s\n",
