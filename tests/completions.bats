@@ -4,22 +4,25 @@
 
 load helpers/common
 
-# Options a command's --help lists, one per line, sorted.
-help_options() {
-	safedeploy "$@" --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u
+# Options a command's --help lists, one per line, sorted: PROG ARGS...
+prog_help_options() {
+	"$@" --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u
 }
+help_options() { prog_help_options safedeploy "$@"; }
 
-# What bash completion offers for: safedeploy WORDS... CUR
-bash_complete() {
+# What bash completion offers for: PROG WORDS... CUR
+prog_bash_complete() {
 	bash -c '
-		source "$1/completions/safedeploy.bash"
-		shift
-		COMP_WORDS=(safedeploy "$@")
+		source "$1/completions/$2.bash"
+		prog=$2
+		shift 2
+		COMP_WORDS=("$prog" "$@")
 		COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
-		_safedeploy
+		"_$prog"
 		printf "%s\n" "${COMPREPLY[@]}"
 	' _ "$REPO_ROOT" "$@" | sort -u
 }
+bash_complete() { prog_bash_complete safedeploy "$@"; }
 
 fish_complete() {
 	fish --no-config -c "source $REPO_ROOT/completions/safedeploy.fish; complete -C '$*'" |
@@ -75,20 +78,8 @@ fish_complete() {
 	done
 }
 
-saferm_help_options() {
-	saferm --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u
-}
-
-saferm_bash_complete() {
-	bash -c '
-		source "$1/completions/saferm.bash"
-		shift
-		COMP_WORDS=(saferm "$@")
-		COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
-		_saferm
-		printf "%s\n" "${COMPREPLY[@]}"
-	' _ "$REPO_ROOT" "$@" | sort -u
-}
+saferm_help_options() { prog_help_options saferm; }
+saferm_bash_complete() { prog_bash_complete saferm "$@"; }
 
 @test "completions: saferm's bash, fish and zsh completions offer exactly its --help options" {
 	assert_equal "$(saferm_bash_complete --)" "$(saferm_help_options)"

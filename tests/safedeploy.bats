@@ -68,16 +68,10 @@ load helpers/man
 }
 
 @test "safedeploy: every option in the help is in the man page, and back" {
-	local man="$REPO_ROOT/cmd/safedeploy/safedeploy.1" opt
 	local help
 	help=$( { safedeploy --help; for c in config verify; do safedeploy "$c" --help; done;
 		for s in issue check redeem confirm; do safedeploy token "$s" --help; done; } )
-	for opt in $(grep -o -- '--[a-z][a-z0-9-]*' <<< "$help" | sort -u); do
-		grep -q -- "Fl \\\\${opt#-}" "$man" || fail "option $opt is not in safedeploy.1"
-	done
-	for opt in $(grep -o '^\.It Fl \\-[a-z0-9-]*' "$man" | awk '{print $3}' | tr -d '\\' | sort -u); do
-		grep -q -- "-$opt\b" <<< "$help" || fail "option -$opt of safedeploy.1 is in no --help"
-	done
+	check_man_options "$REPO_ROOT/cmd/safedeploy/safedeploy.1" "$help"
 }
 
 @test "safedeploy: the man page's pipeline examples work as shown" {

@@ -629,15 +629,7 @@ saferm: use --no-preserve-root to override this failsafe"
 # --- documentation ----------------------------------------------------------
 
 @test "saferm: every option in --help is in the man page, and back" {
-	local man="$REPO_ROOT/cmd/saferm/saferm.1" opt help
-	help=$(saferm --help)
-	for opt in $(grep -o -- '--[a-z][a-z0-9-]*' <<< "$help" | sort -u); do
-		local spelt=${opt#-}
-		grep -qF -- "Fl ${spelt//-/\\-}" "$man" || fail "option $opt is not in saferm.1"
-	done
-	for opt in $(grep -o '^\.It Fl \\-[a-z0-9\\-]*' "$man" | awk '{print $3}' | tr -d '\\' | sort -u); do
-		grep -q -- "-$opt\b" <<< "$help" || fail "option -$opt of saferm.1 is in no --help"
-	done
+	check_man_options "$REPO_ROOT/cmd/saferm/saferm.1" "$(saferm --help)"
 }
 
 @test "saferm: the man page's examples work as shown" {

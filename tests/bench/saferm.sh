@@ -20,18 +20,21 @@ mkdir -p "$HOME"
 # a dry run; the confirmed run counts only up to the threshold again.
 token() { "$bin" "$@" --dry-run --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("token") or "")'; }
 
-# A tree like a build directory: 100 directories of N/100 small files.
-python3 - "$work/template" "$files" <<'EOF'
+# A tree like a build directory: 100 directories of N/100 files of SIZE bytes.
+make_tree() { # DIR N SIZE
+	python3 - "$@" <<'EOF'
 import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
+root, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 per = max(1, n // 100)
 for d in range((n + per - 1) // per):
     path = os.path.join(root, "obj%03d" % d)
     os.makedirs(path)
     for f in range(min(per, n - d * per)):
         with open(os.path.join(path, "f%06d.o" % f), "w") as fh:
-            fh.write("x" * 64)
+            fh.write("x" * size)
 EOF
+}
+make_tree "$work/template" "$files" 64
 
 # A fresh copy, written out, so that no tool pays for another's writeback.
 copy() { cp -a "$work/template" "$work/$1"; sync; sleep 0.5; }
@@ -80,16 +83,7 @@ done
 
 # Peak memory must not grow with the tree: the same purge on a tenth.
 small=$((files / 10))
-rm -rf "$work/template" && python3 - "$work/template" "$small" <<'EOF'
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-per = max(1, n // 100)
-for d in range((n + per - 1) // per):
-    path = os.path.join(root, "obj%03d" % d)
-    os.makedirs(path)
-    for f in range(min(per, n - d * per)):
-        open(os.path.join(path, "f%06d.o" % f), "w").close()
-EOF
+rm -rf "$work/template" && make_tree "$work/template" "$small" 0
 copy t6 && tok=$(token --permanent -rf "$work/t6") &&
 	run permanent_small "$bin" ${tok:+--confirm "$tok"} --permanent -rf "$work/t6"
 

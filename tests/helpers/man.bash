@@ -30,3 +30,18 @@ run_man_examples_in_jail() {
 	jail "$BATS_TEST_DIRNAME/helpers/transcript.sh" "$PWD/transcript" ||
 		fail "the examples of $man do not work as shown (in the jail)"
 }
+
+# check_man_options MAN HELP: every --option in HELP is in MAN (as
+# "Fl \-opt", hyphens escaped or not), and every ".It Fl \-opt" of MAN is
+# in HELP.
+check_man_options() {
+	local man=$1 help=$2 opt spelt name
+	while read -r opt; do
+		spelt=${opt#-}
+		grep -qF -- "Fl \\${spelt}" "$man" || grep -qF -- "Fl ${spelt//-/\\-}" "$man" ||
+			fail "option $opt is not in ${man##*/}"
+	done < <(grep -o -- '--[a-z][a-z0-9-]*' <<< "$help" | sort -u)
+	while read -r name; do
+		grep -q -- "-$name\b" <<< "$help" || fail "option -$name of ${man##*/} is in no --help"
+	done < <(sed -n 's/^\.It Fl \\\(-[a-z0-9\\-]*\).*/\1/p' "$man" | sed 's/\\//g' | sort -u)
+}
