@@ -165,6 +165,9 @@ int fs_mkdirs(const char *path, mode_t mode, struct sd_err *err)
 	if (n == 0 || n >= sizeof(buf))
 		return err_set(err, SD_EXIT_CANNOT, "invalid directory '%s'",
 			       path);
+	/* Usually it is there already: one stat, not a mkdir per level. */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
 	memcpy(buf, path, n + 1);
 	for (char *p = buf + 1;; p++) {
 		if (*p != '/' && *p != '\0')

@@ -1,5 +1,6 @@
 /* Progress bar; see progress.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,11 +21,17 @@ int64_t progress_monotonic_ms(void)
 void progress_start(struct progress *p, int fd, const char *label,
 		    uint64_t total)
 {
+	const char *delay = getenv("SAFEDEPLOY_PROGRESS_DELAY");
+
 	memset(p, 0, sizeof(*p));
 	p->fd = fd;
 	p->enabled = isatty(fd);
 	p->total = total;
 	p->clock_ms = progress_monotonic_ms;
+	p->delay_ms = PROGRESS_DELAY_MS;
+	if (delay && *delay && strspn(delay, "0123456789") == strlen(delay) &&
+	    strlen(delay) <= 6)
+		p->delay_ms = strtol(delay, NULL, 10);
 	snprintf(p->label, sizeof(p->label), "%s", label);
 	p->start_ms = p->clock_ms();
 }
@@ -66,7 +73,7 @@ void progress_update(struct progress *p, uint64_t done)
 	if (!p->enabled)
 		return;
 	now = p->clock_ms();
-	if (now - p->start_ms < PROGRESS_DELAY_MS)
+	if (now - p->start_ms < p->delay_ms)
 		return;
 	if (p->drawn && now - p->last_ms < PROGRESS_REDRAW_MS)
 		return;

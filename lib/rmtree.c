@@ -465,10 +465,13 @@ static void walk_step(struct walk *w)
 			report(w, frame_display(w, f), ENOMEM, NULL);
 		return;
 	}
-	if (w->count_mode)
+	if (w->count_mode) {
 		count_entry(w, f->fd, d->d_name, w->path);
-	else
+		if (w->ops && w->ops->counted)
+			w->ops->counted(w->ops->ctx, w->c);
+	} else {
 		rm_entry(w, f->fd, d->d_name, w->path, d->d_type);
+	}
 }
 
 /* Trailing slashes: the top is shown with one ("a/"), its entries below
@@ -531,8 +534,19 @@ int rmtree_count(int dirfd, const char *name, uint64_t max_entries,
 		 uint64_t max_bytes, bool one_file_system,
 		 struct rmtree_count *c, struct sd_err *err)
 {
+	struct rmtree_ops ops = {.one_file_system = one_file_system};
+
+	return rmtree_count_ops(dirfd, name, max_entries, max_bytes, &ops, c,
+				err);
+}
+
+int rmtree_count_ops(int dirfd, const char *name, uint64_t max_entries,
+		     uint64_t max_bytes, const struct rmtree_ops *ops,
+		     struct rmtree_count *c, struct sd_err *err)
+{
 	struct walk w = {.count_mode = true,
-			 .one_fs = one_file_system,
+			 .ops = ops,
+			 .one_fs = ops && ops->one_file_system,
 			 .c = c,
 			 .max_entries = max_entries,
 			 .max_bytes = max_bytes};

@@ -13,6 +13,8 @@
 
 #include "err.h"
 
+struct rmtree_count;
+
 struct rmtree_ops {
 	/* Do not descend into another filesystem or another mount (a
 	 * different st_dev, or the root of a mount such as a bind mount):
@@ -27,6 +29,9 @@ struct rmtree_ops {
 	 * errno (0 for a skip, with what saying why). May be NULL. */
 	void (*failed)(void *ctx, const char *path, int errnum,
 		       const char *what);
+	/* While counting, after each entry counted, with the count so far
+	 * (for a progress bar). May be NULL. */
+	void (*counted)(void *ctx, const struct rmtree_count *c);
 };
 
 /* Remove (dirfd, name) and, when it is a directory, everything below it.
@@ -59,5 +64,9 @@ struct rmtree_count {
 int rmtree_count(int dirfd, const char *name, uint64_t max_entries,
 		 uint64_t max_bytes, bool one_file_system,
 		 struct rmtree_count *c, struct sd_err *err);
+/* The same, with ops->one_file_system and ops->counted (ops may be NULL). */
+int rmtree_count_ops(int dirfd, const char *name, uint64_t max_entries,
+		     uint64_t max_bytes, const struct rmtree_ops *ops,
+		     struct rmtree_count *c, struct sd_err *err);
 
 #endif

@@ -25,7 +25,7 @@
 #define SUFFIX_LEN    (sizeof(TRASHINFO_SUFFIX) - 1)
 /* info/NAME.trashinfo must fit in NAME_MAX too. */
 #define ENTRY_MAX      (NAME_MAX - SUFFIX_LEN)
-#define COUNTER_TRIES  1000
+#define COUNTER_TRIES  32
 #define RANDOM_TRIES   100
 #define DIR_FLAGS      (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define PATH_DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)

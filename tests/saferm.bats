@@ -324,6 +324,63 @@ Try 'saferm --help' for more information."
 	assert_equal "$(cat f)" old
 }
 
+@test "saferm: --undo after runs at once, with a corrupt journal line and a compacted journal" {
+	local journal=$XDG_STATE_HOME/safedeploy/saferm/journal i
+	for i in 1 2 3 4 5 6; do touch "p$i"; done
+	# Four runs at once append to the one journal: every line is whole.
+	saferm p1 & saferm p2 & saferm p3 & saferm p4 &
+	wait
+	run -0 awk -F'\t' 'NF != 4 || $1 != "+" { bad++ } END { print NR, bad + 0 }' "$journal"
+	assert_output "4 0"
+	printf 'garbage without tabs\n' >> "$journal"
+	saferm p5 p6
+	run -0 saferm --undo
+	assert_output --partial "journal:5: skipping a malformed line"
+	assert_file_exists p5
+	assert_file_exists p6
+	for i in 1 2 3 4; do
+		run -0 saferm --undo
+		assert_output --regexp "restored '.*/p[1-4]'"
+	done
+	for i in 1 2 3 4; do assert_file_exists "p$i"; done
+	run -1 saferm --undo
+	assert_output --partial "nothing to undo: every saferm run has been undone"
+	# Past its size limit the journal is compacted: what was undone goes,
+	# what can still be undone stays.
+	: > "$journal"
+	local dir
+	dir=$(printf '%0200d' 0)
+	for i in $(seq 1500); do printf '+\t2026%06dT000000.0-1\t/x/%s\tf%s\n-\t2026%06dT000000.0-1\t/x/%s\tf%s\n' "$i" "$dir" "$i" "$i" "$dir" "$i"; done >> "$journal"
+	touch keep
+	saferm keep
+	run -0 wc -l < "$journal"
+	assert_output 1
+	run -0 saferm --undo
+	assert_file_exists keep
+}
+
+@test "saferm: a progress bar on a terminal while counting, removing and purging; none off it" {
+	local i
+	mkdir -p big/a big/b
+	for i in $(seq 300); do : > "big/a/f$i" && : > "big/b/g$i"; done
+	cp -a big big2
+	# The bar waits a second of work; at once here, where work is short.
+	export SAFEDEPLOY_PROGRESS_DELAY=0
+	run -0 script -qec "saferm -n --permanent -rf big" /dev/null
+	assert_output --regexp 'counting [0-9]+'
+	run -0 script -qec "saferm --permanent -rf big" /dev/null
+	assert_output --regexp 'removing \[[#.]+\] +[0-9]+% [0-9]+/603'
+	assert_not_exist big
+	saferm -rf big2
+	run -0 script -qec "saferm --purge" /dev/null
+	assert_output --regexp 'purging \[[#.]+\] +[0-9]+% [0-9]+/603'
+	assert_output --partial "purged 1 item"
+	# Off a terminal: not a byte of it.
+	mkdir -p big3/a && touch big3/a/f
+	run -0 saferm --permanent -rf big3
+	assert_output ""
+}
+
 @test "saferm: a hostile or corrupt .trashinfo is skipped with a warning" {
 	touch ok
 	saferm ok
@@ -421,6 +478,37 @@ Try 'saferm --help' for more information."
 	for i in $(seq 1 20); do touch "big/$i"; done
 	eval "run -3 $line"
 	assert_dir_exists big
+}
+
+@test "saferm: counting for the blast radius stops once the operands together pass it" {
+	local i d
+	for d in a b c; do
+		mkdir "$d"
+		for i in $(seq 1 6); do touch "$d/$i"; done
+	done
+	echo 'saferm: {max-files: 10}' > "$XDG_CONFIG_HOME/cfg.yml"
+	# 7 + 7 > 10: c is never walked, and the plan says "at least".
+	run -0 saferm --config "$XDG_CONFIG_HOME/cfg.yml" --permanent -rf --dry-run a b c
+	assert_line --regexp "^delete +'a' \(directory, 7 files, "
+	assert_line --regexp "^delete +'b' \(directory, at least 4 files, "
+	assert_line --regexp "^delete +'c' \(directory, not counted: past the threshold already\)"
+	assert_output --partial "at least 11 files"
+	run -0 --separate-stderr saferm --config "$XDG_CONFIG_HOME/cfg.yml" --permanent -rf --dry-run --json a b c
+	run -0 jq -c '[.items[] | [.files, .at_least]]' <<< "$output"
+	assert_output '[[7,false],[4,true],[null,true]]'
+	local line
+	line=$(saferm --config "$XDG_CONFIG_HOME/cfg.yml" --permanent -rf --dry-run a b c | grep -A1 'to go ahead' | tail -1)
+	eval "run -0 $line"
+	for d in a b c; do assert_not_exist "$d"; done
+	# The same for --purge: once past it, the other items show "?".
+	for d in a b c; do
+		mkdir "$d"
+		for i in $(seq 1 6); do touch "$d/$i"; done
+		saferm -r "$d"
+	done
+	run -0 saferm --config "$XDG_CONFIG_HOME/cfg.yml" --purge --dry-run
+	assert_line --regexp "^purge .* +\? +'$PWD/c'\$"
+	assert_output --partial "would purge 3 items: at least 11 files"
 }
 
 @test "saferm: --permanent below the threshold needs no token; trashing never does" {
@@ -557,6 +645,21 @@ saferm: use --no-preserve-root to override this failsafe"
 	assert_line --regexp '^drwx------ .* \.Trash-0$'
 	assert_line "Path=f"
 	assert_output --regexp "$BATS_TEST_TMPDIR/jail/vol/f\$"
+}
+
+@test "saferm (jail): another filesystem's trash is protected, and what is in it stays" {
+	run -1 jail bash -c '
+		echo x > "$JAIL/vol/f" && saferm "$JAIL/vol/f" &&
+		saferm -rf "$JAIL/vol/.Trash-0/files"
+		saferm -rf "$JAIL/vol/.Trash-0"
+		saferm "$JAIL/vol/.Trash-0/files/f"
+		cd "$JAIL/vol/.Trash-0" && saferm -r info; s=$?
+		ls "$JAIL/vol/.Trash-0/files"; exit $s'
+	assert_line "saferm: refusing to remove '$BATS_TEST_TMPDIR/jail/vol/.Trash-0/files': protected (trash directory)"
+	assert_line "saferm: refusing to remove '$BATS_TEST_TMPDIR/jail/vol/.Trash-0': protected (trash directory)"
+	assert_line "saferm: cannot trash '$BATS_TEST_TMPDIR/jail/vol/.Trash-0/files/f': it is already in the trash (use --purge, or --permanent)"
+	assert_line "saferm: refusing to remove 'info': protected (trash directory)"
+	assert_line --index "$((${#lines[@]} - 1))" f
 }
 
 @test "saferm (jail): .Trash with the sticky bit is used; without it, or as a symlink, it is not" {

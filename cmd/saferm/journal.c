@@ -1,8 +1,22 @@
-/* saferm's undo journal: one file per invocation under
- * $XDG_STATE_HOME/safedeploy/saferm/, a line per item trashed (the trash
- * directory and the entry name, percent-encoded), written after each move,
- * so that --undo can put back exactly what the last run took. */
-#include <dirent.h>
+/* saferm's undo journal: one append-only file,
+ * $XDG_STATE_HOME/safedeploy/saferm/journal, so that trashing creates no
+ * file of its own (a new inode per run was a third of a small run's time).
+ *
+ *   +<TAB>RUN<TAB>TRASHDIR<TAB>ENTRY   an item RUN moved to the trash
+ *   -<TAB>RUN<TAB>TRASHDIR<TAB>ENTRY   that item was put back (or is gone)
+ *
+ * RUN is the invocation's start time and pid ("20261121T101500.123456789-
+ * 4242"); the paths are percent-encoded, so a line never holds a tab or a
+ * newline of its own. Each line is one write(2) to an O_APPEND descriptor,
+ * written after its move: a run killed half way leaves the lines of what it
+ * moved. --undo restores the live items of the run that trashed last.
+ *
+ * Writers hold a shared flock while appending; compaction (past
+ * JOURNAL_COMPACT bytes, keeping the live items of the newest JOURNAL_KEEP
+ * runs) takes the exclusive lock without waiting, rewrites the file
+ * atomically, and a writer that finds the path replaced after locking
+ * reopens it, so no line is written to a file that is no longer the
+ * journal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,243 +32,380 @@
 #include "msg.h"
 #include "saferm.h"
 
-#define JOURNAL_SUFFIX ".journal"
-#define JOURNAL_KEEP   100
-#define JOURNAL_MAX    (64u << 20)
+#define JOURNAL_NAME	"journal"
+#define JOURNAL_KEEP	100
+#define JOURNAL_COMPACT (256u << 10)
+#define JOURNAL_MAX	(256u << 20)
 
-static int journal_dir(const struct saferm *s, char *buf, size_t n)
+struct jline {
+	char op; /* '+' or '-' */
+	const char *run, *dir, *entry;
+	size_t pos; /* line number: file order */
+};
+
+struct jfile {
+	char *data;
+	struct jline *v;
+	size_t n;
+};
+
+static int journal_path(const struct saferm *s, char *buf, size_t n,
+			bool dir_only)
 {
-	int len = snprintf(buf, n, "%s/saferm", s->state_dir);
+	int len = snprintf(buf, n, "%s/saferm%s", s->state_dir,
+			   dir_only ? "" : "/" JOURNAL_NAME);
 
 	return len < 0 || (size_t)len >= n ? -1 : 0;
 }
 
-static int by_name(const void *a, const void *b)
+/* Split data into lines; a malformed line is skipped with a warning. */
+static int parse(struct jfile *j, const char *path)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+	size_t cap = 0, lineno = 0;
 
-/* The journal names in dir, oldest first (names start with the time). */
-static char **journal_names(const char *dir, size_t *count)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **v = NULL;
-	size_t n = 0, cap = 0;
+	for (char *line = j->data, *next; line && *line; line = next) {
+		char *f[4];
+		int k = 0;
 
-	*count = 0;
-	if (!d)
-		return NULL;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-
-		if (len <= strlen(JOURNAL_SUFFIX) ||
-		    strcmp(e->d_name + len - strlen(JOURNAL_SUFFIX),
-			   JOURNAL_SUFFIX))
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		f[0] = line;
+		for (char *p = line; *p && k < 3; p++)
+			if (*p == '\t') {
+				*p = '\0';
+				f[++k] = p + 1;
+			}
+		if (k != 3 || (strcmp(f[0], "+") && strcmp(f[0], "-")) ||
+		    !*f[1] || !*f[2] || !*f[3] || strchr(f[3], '\t')) {
+			msg_warn("%s:%zu: skipping a malformed line", path,
+				 lineno);
 			continue;
-		if (n == cap) {
-			char **grown;
-
-			cap = cap ? 2 * cap : 16;
-			grown = realloc(v, cap * sizeof(*v));
-			if (!grown)
-				break;
-			v = grown;
 		}
-		v[n] = strdup(e->d_name);
-		if (v[n])
-			n++;
+		if (j->n == cap) {
+			struct jline *v;
+
+			cap = cap ? 2 * cap : 64;
+			v = realloc(j->v, cap * sizeof(*v));
+			if (!v)
+				return -1;
+			j->v = v;
+		}
+		j->v[j->n] = (struct jline){f[0][0], f[1], f[2], f[3], j->n};
+		j->n++;
 	}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(*v), by_name);
-	*count = n;
-	return v;
+	return 0;
 }
 
-static void free_names(char **v, size_t n)
+static int by_key(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	const struct jline *x = a, *y = b;
+	int c = strcmp(x->run, y->run);
+
+	if (!c)
+		c = strcmp(x->dir, y->dir);
+	if (!c)
+		c = strcmp(x->entry, y->entry);
+	return c;
 }
 
-static void prune(const char *dir)
+/* Mark dead every '+' line that a later '-' line cancels (op becomes 0). */
+static int settle(struct jfile *j)
 {
-	size_t n;
-	char **v = journal_names(dir, &n);
+	struct jline *gone = NULL;
+	size_t ngone = 0;
 
-	for (size_t i = 0; n > JOURNAL_KEEP && i < n - JOURNAL_KEEP; i++) {
-		char path[PATH_MAX + NAME_MAX + 2];
+	for (size_t i = 0; i < j->n; i++)
+		ngone += j->v[i].op == '-';
+	if (!ngone)
+		return 0;
+	gone = malloc(ngone * sizeof(*gone));
+	if (!gone)
+		return -1;
+	ngone = 0;
+	for (size_t i = 0; i < j->n; i++)
+		if (j->v[i].op == '-')
+			gone[ngone++] = j->v[i];
+	qsort(gone, ngone, sizeof(*gone), by_key);
+	for (size_t i = 0; i < j->n; i++) {
+		struct jline *g;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, v[i]);
-		unlink(path);
+		if (j->v[i].op != '+')
+			continue;
+		g = bsearch(&j->v[i], gone, ngone, sizeof(*gone), by_key);
+		/* Equal keys sit together: any '-' after this '+' kills it. */
+		while (g && g > gone && !by_key(g - 1, &j->v[i]))
+			g--;
+		for (; g && g < gone + ngone && !by_key(g, &j->v[i]); g++)
+			if (g->pos > j->v[i].pos) {
+				j->v[i].op = 0;
+				break;
+			}
 	}
-	free_names(v, n);
+	free(gone);
+	return 0;
+}
+
+static void jfile_release(struct jfile *j)
+{
+	free(j->data);
+	free(j->v);
+	memset(j, 0, sizeof(*j));
+}
+
+static int jfile_read(struct jfile *j, int fd, const char *path,
+		      struct sd_err *err)
+{
+	size_t len;
+
+	memset(j, 0, sizeof(*j));
+	if (fs_read_fd(fd, path, JOURNAL_MAX, &j->data, &len, err) < 0)
+		return -1;
+	if (parse(j, path) < 0 || settle(j) < 0) {
+		jfile_release(j);
+		return err_set(err, SD_EXIT_CANNOT, "out of memory");
+	}
+	return 0;
+}
+
+/* Keep the live items of the newest JOURNAL_KEEP runs (runs in order of
+ * their first line). Called with the exclusive lock held. */
+static void compact(int fd, const char *path)
+{
+	struct jfile j;
+	struct sd_err err = {0};
+	const char **runs = NULL;
+	size_t nruns = 0, out_len = 0, cap = 0;
+	char *out = NULL;
+
+	if (lseek(fd, 0, SEEK_SET) < 0 || jfile_read(&j, fd, path, &err) < 0)
+		return;
+	runs = malloc((j.n + 1) * sizeof(*runs));
+	for (size_t i = 0; runs && i < j.n; i++)
+		if (!nruns || strcmp(runs[nruns - 1], j.v[i].run))
+			runs[nruns++] = j.v[i].run;
+	for (size_t i = 0; runs && i < j.n; i++) {
+		bool recent = false;
+		size_t need;
+
+		if (j.v[i].op != '+')
+			continue;
+		/* Runs interleave only when they ran at once: comparing
+		 * with the JOURNAL_KEEP-th newest start is enough. */
+		recent = nruns <= JOURNAL_KEEP ||
+			 strcmp(j.v[i].run, runs[nruns - JOURNAL_KEEP]) >= 0;
+		if (!recent)
+			continue;
+		need = strlen(j.v[i].run) + strlen(j.v[i].dir) +
+		       strlen(j.v[i].entry) + 6;
+		if (out_len + need > cap) {
+			char *grown;
+
+			cap = 2 * (out_len + need);
+			grown = realloc(out, cap);
+			if (!grown)
+				goto done;
+			out = grown;
+		}
+		out_len +=
+			(size_t)sprintf(out + out_len, "+\t%s\t%s\t%s\n",
+					j.v[i].run, j.v[i].dir, j.v[i].entry);
+	}
+	if (runs &&
+	    fs_write_atomic(path, out ? out : "", out_len, 0600, &err) < 0)
+		msg_warn("cannot compact the undo journal: %s", err.msg);
+done:
+	free(out);
+	free(runs);
+	jfile_release(&j);
+}
+
+/* Open the journal for appending, holding the shared lock, compacting it
+ * first when it has grown (and nobody else is writing). */
+static int journal_lock_open(const char *path)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		struct stat a, b;
+		int fd = open(path,
+			      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+				      O_CLOEXEC,
+			      0600);
+
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &a) == 0 && a.st_size > JOURNAL_COMPACT &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			int rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (rfd >= 0) {
+				compact(rfd, path);
+				close(rfd);
+			}
+			close(fd); /* drops the lock; the path is new now */
+			continue;
+		}
+		if (flock(fd, LOCK_SH) == 0 && fstat(fd, &a) == 0 &&
+		    stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return fd;
+		close(fd); /* compacted under us: the path is another file */
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+static void run_id(char *buf, size_t n)
+{
+	struct timespec now;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(buf, n, "%04d%02d%02dT%02d%02d%02d.%09ld-%ld",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, now.tv_nsec, (long)getpid());
 }
 
 static int journal_open(struct saferm *s)
 {
 	char dir[PATH_MAX];
-	struct timespec now;
-	struct tm tm;
 	struct sd_err err = {0};
-	int fd;
 
-	if (journal_dir(s, dir, sizeof(dir)) < 0 ||
-	    fs_mkdirs(dir, 0700, &err) < 0)
+	if (journal_path(s, dir, sizeof(dir), true) < 0 ||
+	    fs_mkdirs(dir, 0700, &err) < 0 ||
+	    journal_path(s, s->journal_path, sizeof(s->journal_path), false) <
+		    0)
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	snprintf(s->journal_path, sizeof(s->journal_path),
-		 "%s/%04d%02d%02dT%02d%02d%02d.%09ld-%ld" JOURNAL_SUFFIX, dir,
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, now.tv_nsec, (long)getpid());
-	fd = open(s->journal_path,
-		  O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0)
+	s->journal_fd = journal_lock_open(s->journal_path);
+	if (s->journal_fd < 0)
 		return -1;
-	s->journal = fdopen(fd, "a");
-	if (!s->journal) {
-		close(fd);
-		return -1;
-	}
-	prune(dir);
+	run_id(s->run_id, sizeof(s->run_id));
 	return 0;
+}
+
+static int append(int fd, char op, const char *run, const char *dir,
+		  const char *entry)
+{
+	char line[PATH_MAX * 3 + NAME_MAX * 3 + 128];
+	int len = snprintf(line, sizeof(line), "%c\t%s\t%s\t%s\n", op, run, dir,
+			   entry);
+
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return -1;
+	return fs_write_all(fd, line, (size_t)len);
 }
 
 int journal_add(struct saferm *s, const char *trash_dir, const char *entry)
 {
 	char a[PATH_MAX * 3 + 1], b[NAME_MAX * 3 + 1];
 
-	if (!s->journal && journal_open(s) < 0)
+	if (s->journal_fd < 0 && journal_open(s) < 0)
 		return -1;
 	if (trash_path_encode(a, sizeof(a), trash_dir) < 0 ||
 	    trash_path_encode(b, sizeof(b), entry) < 0)
 		return -1;
-	/* One line per item, flushed at once: a run killed half way still
-	 * leaves a journal of what it moved. */
-	if (fprintf(s->journal, "%s\t%s\n", a, b) < 0 ||
-	    fflush(s->journal) != 0)
-		return -1;
-	return 0;
+	return append(s->journal_fd, '+', s->run_id, a, b);
 }
 
 void journal_close(struct saferm *s)
 {
-	if (s->journal)
-		fclose(s->journal);
-	s->journal = NULL;
+	if (s->journal_fd >= 0)
+		close(s->journal_fd);
+	s->journal_fd = -1;
 }
 
-/* Restore each line of the newest journal, last moved first. Lines that
- * fail stay in the journal, so that --undo can be run again. */
+/* Put back one journal item; 1 when it is settled (restored, or no longer
+ * in the trash), 0 when it stays for a later --undo. */
+static int undo_one(struct saferm *s, const struct jline *l, int *rc)
+{
+	char *tdir = trash_path_decode(l->dir),
+	     *name = trash_path_decode(l->entry);
+	struct trash_entry e = {0};
+	struct sd_err err = {0};
+	char dest[PATH_MAX], qa[PATH_MAX * 2];
+	int settled = 1;
+
+	if (!tdir || !name) {
+		msg_warn("skipping a malformed journal line");
+	} else if (trash_entry_load(&s->trash, tdir, name, &e, &err) < 0 ||
+		   e.state != TRASH_ENTRY_OK) {
+		/* Purged or restored since: nothing left to undo. */
+		msg_warn("'%s' is no longer in the trash%s%s", name,
+			 err.msg[0] ? ": " : "", err.msg);
+	} else if (trash_restore(&e, NULL, dest, sizeof(dest), &err) < 0) {
+		msg_error("cannot undo: %s", err.msg);
+		*rc = SD_EXIT_FAIL;
+		settled = 0;
+	} else {
+		printf("restored %s\n", saferm_quote(dest, qa, sizeof(qa)));
+		settled = 2;
+	}
+	trash_entry_release(&e);
+	free(tdir);
+	free(name);
+	return settled;
+}
+
+/* Restore the live items of the run that trashed last, last moved first.
+ * An item that cannot go back stays live, so that --undo retries it. */
 int run_undo(struct saferm *s)
 {
-	char dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 2], *data = NULL;
-	char **names, **lines = NULL;
-	size_t n, len = 0, nlines = 0, kept = 0, restored = 0;
+	char path[PATH_MAX];
 	struct sd_err err = {0};
+	struct jfile j = {0};
+	const char *run = NULL;
+	size_t restored = 0;
 	int fd, rc = SD_EXIT_OK;
-	FILE *out = NULL;
 
-	if (journal_dir(s, dir, sizeof(dir)) < 0)
+	if (journal_path(s, path, sizeof(path), false) < 0)
 		return SD_EXIT_CANNOT;
-	names = journal_names(dir, &n);
-	if (!n) {
-		free_names(names, n);
+	fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
 		msg_error("nothing to undo: no saferm run has trashed anything "
 			  "(see --list)");
 		return SD_EXIT_FAIL;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, names[n - 1]);
-	free_names(names, n);
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0 ||
-	    fs_read_fd(fd, path, JOURNAL_MAX, &data, &len, &err) < 0) {
+	if (fd < 0 || flock(fd, LOCK_SH) < 0) {
+		err_errno(&err, SD_EXIT_CANNOT, "cannot read '%s'", path);
 		if (fd >= 0)
 			close(fd);
-		if (!err.msg[0])
-			err_errno(&err, SD_EXIT_CANNOT, "cannot read '%s'",
-				  path);
 		return msg_err(&err);
 	}
-	if (s->trash_ready || saferm_trash_init(s) == 0) {
-		for (char *line = data, *next; line && *line; line = next) {
-			char **grown;
-
-			next = strchr(line, '\n');
-			if (next)
-				*next++ = '\0';
-			grown = realloc(lines, (nlines + 1) * sizeof(*lines));
-			if (!grown)
-				break;
-			lines = grown;
-			lines[nlines++] = line;
-		}
-	} else {
+	if (jfile_read(&j, fd, path, &err) < 0) {
+		close(fd);
+		return msg_err(&err);
+	}
+	for (size_t i = j.n; i-- > 0 && !run;)
+		if (j.v[i].op == '+')
+			run = j.v[i].run;
+	if (!run) {
+		msg_error("nothing to undo: every saferm run has been undone "
+			  "(see --list)");
+		rc = SD_EXIT_FAIL;
+	} else if (!s->trash_ready && saferm_trash_init(s) != 0) {
 		rc = SD_EXIT_CANNOT;
-	}
-	for (size_t i = nlines; i-- > 0;) {
-		char *tab = strchr(lines[i], '\t'), *tdir, *name,
-		     dest[PATH_MAX];
-		struct trash_entry e = {0};
-		char qa[PATH_MAX * 2];
-
-		if (!tab) {
-			msg_warn("%s: skipping a malformed line", path);
-			lines[i] = NULL;
-			continue;
-		}
-		*tab = '\0';
-		tdir = trash_path_decode(lines[i]);
-		name = trash_path_decode(tab + 1);
-		*tab = '\t';
-		if (!tdir || !name) {
-			msg_warn("%s: skipping a malformed line", path);
-			lines[i] = NULL;
-		} else if (trash_entry_load(&s->trash, tdir, name, &e, &err) <
-				   0 ||
-			   e.state != TRASH_ENTRY_OK) {
-			/* Purged or restored since: nothing left to undo. */
-			msg_warn("'%s' is no longer in the trash%s%s", name,
-				 err.msg[0] ? ": " : "", err.msg);
-			lines[i] = NULL;
-		} else if (trash_restore(&e, NULL, dest, sizeof(dest), &err) <
-			   0) {
-			msg_error("cannot undo: %s", err.msg);
-			rc = SD_EXIT_FAIL;
-		} else {
-			printf("restored %s\n",
-			       saferm_quote(dest, qa, sizeof(qa)));
-			restored++;
-			lines[i] = NULL;
-		}
-		memset(&err, 0, sizeof(err));
-		trash_entry_release(&e);
-		free(tdir);
-		free(name);
-	}
-	/* What is left stays for another --undo; an empty journal goes. */
-	for (size_t i = 0; i < nlines; i++)
-		kept += lines[i] != NULL;
-	if (!kept) {
-		unlink(path);
 	} else {
-		char tmp[sizeof(path) + 8];
+		for (size_t i = j.n; i-- > 0;) {
+			const struct jline *l = &j.v[i];
+			int settled;
 
-		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-		out = fopen(tmp, "w");
-		for (size_t i = 0; out && i < nlines; i++)
-			if (lines[i])
-				fprintf(out, "%s\n", lines[i]);
-		if (!out || fclose(out) != 0 || rename(tmp, path) < 0)
-			msg_warn("cannot rewrite '%s'", path);
+			if (l->op != '+' || strcmp(l->run, run))
+				continue;
+			settled = undo_one(s, l, &rc);
+			restored += settled == 2;
+			if (settled &&
+			    append(fd, '-', l->run, l->dir, l->entry) < 0)
+				msg_warn("cannot write '%s': %s", path,
+					 strerror(errno));
+		}
+		if (restored == 0 && rc == SD_EXIT_OK) {
+			msg_error("nothing to undo: what the last run trashed "
+				  "is no longer in the trash");
+			rc = SD_EXIT_FAIL;
+		}
 	}
-	if (restored == 0 && rc == SD_EXIT_OK)
-		msg_error("nothing to undo");
+	jfile_release(&j);
 	close(fd);
-	free(lines);
-	free(data);
 	return rc;
 }

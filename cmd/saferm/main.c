@@ -723,6 +723,7 @@ int main(int argc, char **argv)
 	int first = 0, rc;
 
 	memset(&s, 0, sizeof(s));
+	s.journal_fd = -1;
 	msg_init(argv[0]);
 	s.argc = argc;
 	s.argv = argv;

@@ -90,11 +90,7 @@ static int protect_path(struct protect *p, const char *path, const char *rule,
 			return -1;
 		return 0;
 	}
-	/* Mount points are already canonical in the mount table; resolving
-	 * them would touch the mounted filesystem (a dead NFS server). */
-	if (!strcmp(rule, "mount point"))
-		snprintf(buf, sizeof(buf), "%s", path);
-	else if (!realpath(path, buf))
+	if (!realpath(path, buf))
 		return 0; /* what does not exist cannot be removed */
 	len = strlen(buf);
 	/* Every proper ancestor below '/': '/a', '/a/b', ... */
@@ -112,60 +108,100 @@ static int protect_path(struct protect *p, const char *path, const char *rule,
 	return 0;
 }
 
-/* Each trash directory this user could have: the home trash and, at the
- * top of every mount, .Trash, .Trash/$uid and .Trash-$uid. */
-static int each_trash_path(struct saferm *s, bool ancestors)
+/* The home trash, its files/ and info/ (with ancestors: the directories
+ * above it). */
+static int home_trash_paths(struct saferm *s, bool ancestors)
 {
 	struct protect *p = &s->prot;
 	char path[PATH_MAX];
 	const char *rule = "trash directory";
-	unsigned uid = (unsigned)getuid();
 
-	if (s->trash.home_dir) {
-		if (protect_path(p, s->trash.home_dir, rule, ancestors) < 0)
-			return -1;
-		if (!ancestors) {
-			snprintf(path, sizeof(path), "%s/files",
-				 s->trash.home_dir);
-			if (protect_path(p, path, rule, false) < 0)
-				return -1;
-			snprintf(path, sizeof(path), "%s/info",
-				 s->trash.home_dir);
-			if (protect_path(p, path, rule, false) < 0)
-				return -1;
-		}
-	}
+	if (!s->trash.home_dir)
+		return 0;
+	if (protect_path(p, s->trash.home_dir, rule, ancestors) < 0)
+		return -1;
 	if (ancestors)
 		return 0;
-	for (size_t i = 0; i < s->trash.mounts.n; i++) {
-		const char *top = s->trash.mounts.v[i].point;
-		const char *sep = strcmp(top, "/") ? "/" : "";
-		struct stat st;
+	snprintf(path, sizeof(path), "%s/files", s->trash.home_dir);
+	if (protect_path(p, path, rule, false) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/info", s->trash.home_dir);
+	return protect_path(p, path, rule, false);
+}
 
-		snprintf(path, sizeof(path), "%s%s.Trash", top, sep);
-		if (quick_lstat(path, &st) == 0) {
-			if (guard_add(p, &st, rule, path, 0) < 0)
-				return -1;
-			snprintf(path, sizeof(path), "%s%s.Trash/%u", top, sep,
-				 uid);
-			if (quick_lstat(path, &st) == 0 &&
-			    guard_add(p, &st, rule, path, 0) < 0)
-				return -1;
-		}
-		snprintf(path, sizeof(path), "%s%s.Trash-%u", top, sep, uid);
+/* The topdir trashes of one mount: .Trash, .Trash/$uid and .Trash-$uid at
+ * its top, with their files/ and info/. */
+static int mount_trash_paths(struct saferm *s, size_t i)
+{
+	struct protect *p = &s->prot;
+	const char *top = s->trash.mounts.v[i].point;
+	const char *sep = strcmp(top, "/") ? "/" : "";
+	const char *rule = "trash directory";
+	unsigned uid = (unsigned)getuid();
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (p->trash_scanned[i])
+		return 0;
+	p->trash_scanned[i] = true;
+	snprintf(path, sizeof(path), "%s%s.Trash", top, sep);
+	if (quick_lstat(path, &st) == 0) {
+		if (guard_add(p, &st, rule, path, 0) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s%s.Trash/%u", top, sep, uid);
 		if (quick_lstat(path, &st) == 0 &&
 		    guard_add(p, &st, rule, path, 0) < 0)
 			return -1;
-		for (int k = 0; k < 4; k++) {
-			snprintf(path, sizeof(path), "%s%s.Trash%s%u/%s", top,
-				 sep, k < 2 ? "/" : "-", uid,
-				 k % 2 ? "info" : "files");
-			if (quick_lstat(path, &st) == 0 &&
-			    guard_add(p, &st, rule, path, 0) < 0)
-				return -1;
-		}
+	}
+	snprintf(path, sizeof(path), "%s%s.Trash-%u", top, sep, uid);
+	if (quick_lstat(path, &st) == 0 && guard_add(p, &st, rule, path, 0) < 0)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		snprintf(path, sizeof(path), "%s%s.Trash%s%u/%s", top, sep,
+			 k < 2 ? "/" : "-", uid, k % 2 ? "info" : "files");
+		if (quick_lstat(path, &st) == 0 &&
+		    guard_add(p, &st, rule, path, 0) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+/* Scanning every mount's top for trashes costs six lookups per mount, and
+ * would touch every mounted filesystem (a dead NFS server included): only
+ * the mounts operands are on are scanned. A trash directory can only be
+ * reached through the mount whose top holds it (or through a mount of the
+ * same filesystem, which is scanned when an operand is on it). */
+int protect_trash_mount(struct saferm *s, uint64_t id)
+{
+	struct protect *p = &s->prot;
+
+	if (p->all_scanned)
+		return 0;
+	for (size_t i = 0; id && i < s->trash.mounts.n; i++)
+		if (s->trash.mounts.v[i].id == id)
+			return mount_trash_paths(s, i);
+	/* No mount ID (a kernel before 5.8), or a mount newer than the
+	 * table: every mount, once. */
+	for (size_t i = 0; i < s->trash.mounts.n; i++)
+		if (mount_trash_paths(s, i) < 0)
+			return -1;
+	p->all_scanned = true;
+	return 0;
+}
+
+int protect_trash_of(struct saferm *s, int dirfd, const char *name, bool follow)
+{
+	struct statx x;
+	int flags = AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC |
+		    (follow ? 0 : AT_SYMLINK_NOFOLLOW) |
+		    (*name ? 0 : AT_EMPTY_PATH);
+
+	if (s->prot.all_scanned)
+		return 0;
+	if (statx(dirfd, name, flags, STATX_MNT_ID, &x) < 0 ||
+	    !(x.stx_mask & STATX_MNT_ID))
+		x.stx_mnt_id = 0;
+	return protect_trash_mount(s, x.stx_mnt_id);
 }
 
 bool protect_in_trash(struct saferm *s, const struct stat *st)
@@ -222,8 +258,50 @@ static int load_exact(struct saferm *s)
 	if (home && *home &&
 	    protect_path(&s->prot, home, "your home directory", false) < 0)
 		return -1;
-	if (each_trash_path(s, false) < 0 || each_configured(s, false) < 0)
+	if (home_trash_paths(s, false) < 0 || each_configured(s, false) < 0)
 		return -1;
+	return 0;
+}
+
+/* Is a the directory of, or an ancestor of, an earlier mount point than
+ * the i-th? Then its guard is there already. */
+static bool done_before(const struct mount_table *t, size_t i, const char *a,
+			size_t alen)
+{
+	for (size_t j = 0; j < i; j++) {
+		const char *pt = t->v[j].point;
+
+		if (!strncmp(pt, a, alen) && (pt[alen] == '/' || !pt[alen]))
+			return true;
+	}
+	return false;
+}
+
+/* The ancestors of every mount point below '/': mount points are already
+ * canonical in the mount table (resolving them would touch the mounted
+ * filesystem, a dead NFS server), and the ancestors they share (/sys/fs
+ * for every cgroup mount) are looked up once. */
+static int mount_ancestors(struct saferm *s)
+{
+	const struct mount_table *t = &s->trash.mounts;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const char *pt = t->v[i].point;
+		char buf[PATH_MAX];
+		struct stat st;
+
+		for (size_t k = 1; pt[k] && k < sizeof(buf); k++) {
+			if (pt[k] != '/')
+				continue;
+			memcpy(buf, pt, k);
+			buf[k] = '\0';
+			if (!strchr(buf + 1, '/') || done_before(t, i, buf, k))
+				continue;
+			if (quick_lstat(buf, &st) == 0 &&
+			    guard_add(&s->prot, &st, "mount point", pt, 1) < 0)
+				return -1;
+		}
+	}
 	return 0;
 }
 
@@ -234,11 +312,9 @@ static int load_ancestors(struct saferm *s)
 	if (home && *home &&
 	    protect_path(&s->prot, home, "your home directory", true) < 0)
 		return -1;
-	for (size_t i = 0; i < s->trash.mounts.n; i++)
-		if (protect_path(&s->prot, s->trash.mounts.v[i].point,
-				 "mount point", true) < 0)
-			return -1;
-	if (each_trash_path(s, true) < 0 || each_configured(s, true) < 0)
+	if (mount_ancestors(s) < 0)
+		return -1;
+	if (home_trash_paths(s, true) < 0 || each_configured(s, true) < 0)
 		return -1;
 	return 0;
 }
@@ -251,7 +327,8 @@ int protect_init(struct saferm *s, struct sd_err *err)
 		return err_errno(err, SD_EXIT_CANNOT, "cannot stat '/'");
 	if (saferm_trash_init(s) != 0)
 		return err_set(err, SD_EXIT_CANNOT, "cannot find the trash");
-	if (load_exact(s) < 0)
+	p->trash_scanned = calloc(s->trash.mounts.n + 1, sizeof(bool));
+	if (!p->trash_scanned || load_exact(s) < 0)
 		return err_set(err, SD_EXIT_CANNOT, "out of memory");
 	return 0;
 }
@@ -263,6 +340,7 @@ void protect_release(struct protect *p)
 		free(p->v[i].path);
 	}
 	free(p->v);
+	free(p->trash_scanned);
 	memset(p, 0, sizeof(*p));
 }
 

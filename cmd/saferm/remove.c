@@ -239,6 +239,11 @@ static void examine(struct saferm *s, struct target *t)
 			char buf[PATH_MAX + 128];
 			const char *r;
 
+			if (protect_trash_of(s, AT_FDCWD, op, true) < 0) {
+				t->state = T_ERROR;
+				t->errnum = ENOMEM;
+				return;
+			}
 			if (through.st_dev == s->prot.root.st_dev &&
 			    through.st_ino == s->prot.root.st_ino &&
 			    s->o.recursive && s->o.preserve_root) {
@@ -280,8 +285,17 @@ static void examine(struct saferm *s, struct target *t)
 		t->state = T_DOT;
 		return;
 	}
-	if (mounts_id_at(t->parent_fd, base, &mnt, &t->is_mount, NULL) < 0)
+	if (mounts_id_at(t->parent_fd, base, &mnt, &t->is_mount, NULL) < 0) {
 		t->is_mount = false;
+		mnt = 0;
+	}
+	/* The trashes the object and its parent could be (or be in). */
+	if (protect_trash_mount(s, mnt) < 0 ||
+	    (t->is_mount && protect_trash_of(s, t->parent_fd, "", false) < 0)) {
+		t->state = T_ERROR;
+		t->errnum = ENOMEM;
+		return;
+	}
 	t->abs = absolute(t->parent_fd, base);
 	if (!t->abs) {
 		t->state = T_ERROR;
@@ -296,19 +310,39 @@ static void examine(struct saferm *s, struct target *t)
 		if (r)
 			snprintf(t->rule, sizeof(t->rule), "%s", r);
 	}
-	if (!s->o.permanent && protect_in_trash(s, &t->pst))
+	if (!s->o.permanent && !t->rule[0] && protect_in_trash(s, &t->pst))
 		t->state = T_IN_TRASH;
 }
 
-static void count(struct saferm *s, struct target *t)
+/* The progress of counting: the entries counted before this operand. */
+struct count_cb {
+	struct progress *p;
+	uint64_t before;
+};
+
+static void on_counted(void *ctx, const struct rmtree_count *c)
+{
+	struct count_cb *cb = ctx;
+
+	progress_update(cb->p, cb->before + c->files + c->dirs);
+}
+
+/* Count t, up to max_files entries and max_bytes bytes (0: no limit). */
+static void count(struct saferm *s, struct target *t, uint64_t max_files,
+		  uint64_t max_bytes, struct count_cb *cb)
 {
 	struct sd_err err = {0};
+	struct rmtree_ops ops = {
+		.one_file_system = s->o.one_fs,
+		.ctx = cb,
+		.counted = on_counted,
+	};
 
 	if (t->state != T_OK || t->counted)
 		return;
 	t->counted = true;
-	if (rmtree_count(t->parent_fd, t->name, s->o.max_files, s->o.max_bytes,
-			 s->o.one_fs, &t->count, &err) < 0)
+	if (rmtree_count_ops(t->parent_fd, t->name, max_files, max_bytes, &ops,
+			     &t->count, &err) < 0)
 		t->count.unreadable = true;
 }
 
@@ -460,6 +494,8 @@ static bool ignorable(const struct saferm *s, const struct target *t)
 struct rm_cb {
 	struct saferm *s;
 	bool failed_child;
+	struct progress *p; /* removing, across all operands */
+	uint64_t *done;
 };
 
 static void on_removed(void *ctx, const char *path, bool is_dir)
@@ -470,13 +506,17 @@ static void on_removed(void *ctx, const char *path, bool is_dir)
 	if (cb->s->o.verbose)
 		printf("removed %s%s\n", is_dir ? "directory " : "",
 		       q(path, a, sizeof(a)));
+	if (cb->p)
+		progress_update(cb->p, ++*cb->done);
 }
 
 static void on_failed(void *ctx, const char *path, int errnum, const char *what)
 {
+	struct rm_cb *cb = ctx;
 	char a[PATH_MAX * 2];
 
-	(void)ctx;
+	if (cb->p)
+		progress_finish(cb->p); /* the message on a line of its own */
 	if (errnum)
 		msg_error("cannot remove %s: %s", q(path, a, sizeof(a)),
 			  strerror(errnum));
@@ -537,9 +577,10 @@ static int remove_root_entries(struct target *t, const struct rmtree_ops *ops)
 	return rc;
 }
 
-static int act_permanent(struct saferm *s, struct target *t)
+static int act_permanent(struct saferm *s, struct target *t, struct progress *p,
+			 uint64_t *done)
 {
-	struct rm_cb cb = {.s = s};
+	struct rm_cb cb = {.s = s, .p = p, .done = done};
 	struct rmtree_ops ops = {
 		.one_file_system = s->o.one_fs || s->o.preserve_all,
 		.ctx = &cb,
@@ -635,10 +676,15 @@ static void dry_run_line(struct saferm *s, const struct target *t,
 	if (t->rule[0])
 		action = confirmed_needed ? "confirm" : "refuse";
 	units_format_size(t->count.bytes, size, sizeof(size));
-	snprintf(files, sizeof(files), "%s%llu file%s, %s",
-		 t->count.over || t->count.unreadable ? "at least " : "",
-		 (unsigned long long)(t->count.files + t->count.dirs),
-		 t->count.files + t->count.dirs == 1 ? "" : "s", size);
+	if (!t->counted)
+		snprintf(files, sizeof(files),
+			 "not counted: past the threshold already");
+	else
+		snprintf(files, sizeof(files), "%s%llu file%s, %s",
+			 t->count.over || t->count.unreadable ? "at least "
+							      : "",
+			 (unsigned long long)(t->count.files + t->count.dirs),
+			 t->count.files + t->count.dirs == 1 ? "" : "s", size);
 	where[0] = '\0';
 	if (!s->o.permanent && !t->rule[0]) {
 		struct trash *tr;
@@ -658,13 +704,18 @@ static void dry_run_line(struct saferm *s, const struct target *t,
 	json_object_set_new(o, "action", json_string(action));
 	json_object_set_new(o, "path", json_string(t->abs));
 	json_object_set_new(o, "type", json_string(short_type(&t->st)));
-	json_object_set_new(
-		o, "files",
-		json_integer((json_int_t)(t->count.files + t->count.dirs)));
+	json_object_set_new(o, "files",
+			    t->counted
+				    ? json_integer((json_int_t)(t->count.files +
+								t->count.dirs))
+				    : json_null());
 	json_object_set_new(o, "bytes",
-			    json_integer((json_int_t)t->count.bytes));
+			    t->counted
+				    ? json_integer((json_int_t)t->count.bytes)
+				    : json_null());
 	json_object_set_new(o, "at_least",
-			    json_boolean(t->count.over || t->count.unreadable));
+			    json_boolean(!t->counted || t->count.over ||
+					 t->count.unreadable));
 	json_object_set_new(o, "protected",
 			    t->rule[0] ? json_string(t->rule) : json_null());
 	json_array_append_new(items, o);
@@ -724,6 +775,9 @@ int run_remove(struct saferm *s, int argc, char **operands)
 {
 	struct target *v = calloc((size_t)argc, sizeof(*v));
 	struct totals tot = {0};
+	struct progress counting, removing;
+	struct count_cb ccb = {.p = &counting};
+	uint64_t removed = 0;
 	struct sd_err err = {0};
 	bool need_confirm, confirmed = false, whole_refused = false,
 			   hint = false;
@@ -738,6 +792,7 @@ int run_remove(struct saferm *s, int argc, char **operands)
 		free(v);
 		return msg_err(&err);
 	}
+	progress_start(&counting, STDERR_FILENO, "counting", 0);
 	/* 1. Look at everything; change nothing. */
 	for (size_t i = 0; i < n; i++) {
 		v[i].operand = operands[i];
@@ -755,18 +810,34 @@ int run_remove(struct saferm *s, int argc, char **operands)
 		    t->pst.st_ino == s->prot.root.st_ino)
 			tot.root_children++;
 		if (s->o.permanent || s->o.dry_run) {
-			count(s, t);
+			/* --permanent needs to know only whether the
+			 * operands together pass the threshold: each is
+			 * counted up to what is left of it, and once past
+			 * it the rest are not counted ("at least"). */
+			uint64_t mf = s->o.max_files, mb = s->o.max_bytes;
+
+			if (s->o.permanent && tot.over) {
+				tot.at_least = true;
+				continue;
+			}
+			if (s->o.permanent) {
+				mf = mf > tot.files ? mf - tot.files : 1;
+				mb = mb > tot.bytes ? mb - tot.bytes : 1;
+			}
+			ccb.before = tot.files;
+			count(s, t, mf, mb, &ccb);
 			/* "files" are entries of any type, directories
 			 * included: each one is an unlink. */
 			tot.files += t->count.files + t->count.dirs;
 			tot.bytes += t->count.bytes;
 			tot.at_least |= t->count.over || t->count.unreadable;
+			tot.over |=
+				s->o.permanent &&
+				(t->count.over || tot.files > s->o.max_files ||
+				 tot.bytes > s->o.max_bytes);
 		}
 	}
-	tot.over = s->o.permanent &&
-		   (tot.files > s->o.max_files || tot.bytes > s->o.max_bytes);
-	for (size_t i = 0; i < n && s->o.permanent && !tot.over; i++)
-		tot.over = v[i].count.over;
+	progress_finish(&counting);
 	need_confirm = tot.protected_n || tot.over ||
 		       tot.root_children >= ROOT_GLOB_MIN;
 	if (need_confirm || s->o.dry_run)
@@ -851,7 +922,12 @@ int run_remove(struct saferm *s, int argc, char **operands)
 			goto out;
 	}
 
-	/* 5. Act, operand by operand, in order. */
+	/* 5. Act, operand by operand, in order; a progress bar (on a
+	 * terminal, past a second) when nothing else is printed meanwhile. */
+	progress_start(&removing, STDERR_FILENO, "removing",
+		       tot.at_least ? 0 : tot.files);
+	if (!s->o.permanent || s->o.verbose || s->o.interactive == RMI_ALWAYS)
+		removing.enabled = false;
 	for (size_t i = 0; i < n; i++) {
 		struct target *t = &v[i];
 
@@ -871,10 +947,11 @@ int run_remove(struct saferm *s, int argc, char **operands)
 		}
 		if (!prompt(s, t))
 			continue;
-		if ((s->o.permanent ? act_permanent(s, t) : act_trash(s, t)) <
-		    0)
+		if ((s->o.permanent ? act_permanent(s, t, &removing, &removed)
+				    : act_trash(s, t)) < 0)
 			rc = SD_EXIT_FAIL;
 	}
+	progress_finish(&removing);
 	if (hint)
 		print_hint();
 out:

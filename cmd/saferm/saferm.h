@@ -59,6 +59,10 @@ struct protect {
 	struct guard *v; /* the protected paths and their ancestors */
 	size_t n, cap;
 	bool ancestors_loaded;
+	/* The mounts whose topdir trashes are among the guards (by index in
+	 * the trash set's mount table): found when an operand is on them. */
+	bool *trash_scanned;
+	bool all_scanned;
 };
 
 struct saferm {
@@ -69,10 +73,11 @@ struct saferm {
 	bool trash_ready;
 	char state_dir[4096];
 	int argc;
-	char **argv; /* as typed, for the re-run line */
-	int status;  /* the exit status so far */
-	FILE *journal;
+	char **argv;	/* as typed, for the re-run line */
+	int status;	/* the exit status so far */
+	int journal_fd; /* the undo journal, open for appending, or -1 */
 	char journal_path[4200];
+	char run_id[64]; /* this invocation, in the journal */
 };
 
 /* protect.c */
@@ -83,6 +88,14 @@ void protect_release(struct protect *p);
 const char *protect_rule(struct saferm *s, const struct stat *st,
 			 const struct stat *parent, bool is_mount, char *buf,
 			 size_t n);
+
+/* Guard the topdir trash directories of the mount (dirfd, name) is on
+ * (name "" is dirfd itself; follow: through a final symlink), or of the
+ * mount with that ID (0: unknown, every mount); before protect_rule or
+ * protect_in_trash is asked about an object on it. -1: out of memory. */
+int protect_trash_of(struct saferm *s, int dirfd, const char *name,
+		     bool follow);
+int protect_trash_mount(struct saferm *s, uint64_t id);
 
 /* Is the directory with stat st a trash directory (or its files/, info/)? */
 bool protect_in_trash(struct saferm *s, const struct stat *st);

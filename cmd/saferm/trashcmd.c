@@ -320,6 +320,7 @@ struct purge_item {
 	const struct trash_entry *e;
 	struct stat st;
 	bool has_file;
+	bool counted; /* false: past the threshold before its turn */
 	struct rmtree_count c;
 };
 
@@ -389,7 +390,25 @@ static json_t *purge_plan(struct saferm *s, struct purge_item *v, size_t n,
 
 struct purge_cb {
 	bool failed;
+	struct progress *p;
+	uint64_t done, before; /* entries removed; counted before this item */
 };
+
+static void purge_removed(void *ctx, const char *path, bool is_dir)
+{
+	struct purge_cb *cb = ctx;
+
+	(void)path;
+	(void)is_dir;
+	progress_update(cb->p, ++cb->done);
+}
+
+static void purge_counted(void *ctx, const struct rmtree_count *c)
+{
+	struct purge_cb *cb = ctx;
+
+	progress_update(cb->p, cb->before + c->files + c->dirs);
+}
 
 static void purge_failed(void *ctx, const char *path, int errnum,
 			 const char *what)
@@ -398,6 +417,7 @@ static void purge_failed(void *ctx, const char *path, int errnum,
 	char qa[PATH_MAX * 2];
 
 	cb->failed = true;
+	progress_finish(cb->p); /* the message on a line of its own */
 	if (errnum)
 		msg_error("cannot purge %s: %s",
 			  saferm_quote(path, qa, sizeof(qa)), strerror(errnum));
@@ -407,13 +427,14 @@ static void purge_failed(void *ctx, const char *path, int errnum,
 			  what ? what : "skipped");
 }
 
-static int purge_one(const struct purge_item *it)
+static int purge_one(const struct purge_item *it, struct purge_cb *pcb)
 {
 	const struct trash_entry *e = it->e;
-	struct purge_cb cb = {0};
+	struct purge_cb *cb = pcb;
 	struct rmtree_ops ops = {
 		.one_file_system = true,
-		.ctx = &cb,
+		.ctx = cb,
+		.removed = purge_removed,
 		.failed = purge_failed,
 	};
 	char display[PATH_MAX], info[NAME_MAX + 16];
@@ -421,6 +442,7 @@ static int purge_one(const struct purge_item *it)
 
 	snprintf(display, sizeof(display), "%s/files/%s", e->trash->dir,
 		 e->name);
+	cb->failed = false;
 	if (it->has_file &&
 	    rmtree_remove(e->trash->files_fd, e->name, display, &ops) < 0)
 		return -1;
@@ -442,7 +464,9 @@ int run_purge(struct saferm *s)
 	struct trash_list l = {0};
 	struct purge_item *v;
 	uint64_t files = 0, bytes = 0;
-	bool at_least = false, over;
+	bool at_least = false, over = false;
+	struct progress p;
+	struct purge_cb cb = {.p = &p};
 	size_t n = 0;
 	int64_t cutoff = 0;
 	json_t *plan = NULL;
@@ -458,9 +482,16 @@ int run_purge(struct saferm *s)
 	}
 	if (s->o.older)
 		cutoff = (int64_t)time(NULL) - s->o.older_ms / 1000;
+	progress_start(&p, STDERR_FILENO, "counting", 0);
 	for (size_t i = 0; i < l.n; i++) {
 		struct purge_item *it = &v[n];
 		struct sd_err err = {0};
+		struct rmtree_ops ops = {
+			.one_file_system = true,
+			.ctx = &cb,
+			.counted = purge_counted,
+		};
+		uint64_t mf = s->o.max_files, mb = s->o.max_bytes;
 
 		it->e = &l.v[i];
 		it->has_file = it->e->state != TRASH_ENTRY_NO_FILE &&
@@ -469,19 +500,30 @@ int run_purge(struct saferm *s)
 				       &it->st, AT_SYMLINK_NOFOLLOW) == 0;
 		if (s->o.older && entry_time(it) > cutoff)
 			continue;
-		if (it->has_file &&
-		    rmtree_count(it->e->trash->files_fd, it->e->name,
-				 s->o.max_files, s->o.max_bytes, true, &it->c,
-				 &err) < 0)
+		n++;
+		if (!it->has_file)
+			continue;
+		/* Whether the threshold is passed is all that is needed:
+		 * each item is counted up to what is left of it, and once
+		 * past it the rest are not counted ("at least"). */
+		if (over) {
+			it->c.over = at_least = true;
+			continue;
+		}
+		mf = mf > files ? mf - files : 1;
+		mb = mb > bytes ? mb - bytes : 1;
+		cb.before = files;
+		it->counted = true;
+		if (rmtree_count_ops(it->e->trash->files_fd, it->e->name, mf,
+				     mb, &ops, &it->c, &err) < 0)
 			it->c.unreadable = true;
 		files += it->c.files + it->c.dirs;
 		bytes += it->c.bytes;
 		at_least |= it->c.over || it->c.unreadable;
-		n++;
+		over = it->c.over || files > s->o.max_files ||
+		       bytes > s->o.max_bytes;
 	}
-	over = files > s->o.max_files || bytes > s->o.max_bytes;
-	for (size_t i = 0; i < n && !over; i++)
-		over = v[i].c.over;
+	progress_finish(&p);
 	units_format_size(bytes, size, sizeof(size));
 	if (n)
 		plan = purge_plan(s, v, n, files, bytes, at_least);
@@ -491,18 +533,30 @@ int run_purge(struct saferm *s)
 		for (size_t i = 0; i < n; i++) {
 			json_t *o = entry_json(v[i].e);
 
+			bool uncounted = v[i].has_file && !v[i].counted;
+
 			json_object_set_new(
 				o, "files",
-				json_integer((json_int_t)(v[i].c.files +
-							  v[i].c.dirs)));
+				uncounted ? json_null()
+					  : json_integer(
+						    (json_int_t)(v[i].c.files +
+								 v[i].c.dirs)));
 			json_object_set_new(
 				o, "bytes",
-				json_integer((json_int_t)v[i].c.bytes));
+				uncounted ? json_null()
+					  : json_integer(
+						    (json_int_t)v[i].c.bytes));
 			json_array_append_new(items, o);
 			if (!s->o.json) {
 				char when[40], sz[32], qp[PATH_MAX * 2];
 
-				units_format_size(v[i].c.bytes, sz, sizeof(sz));
+				/* Past the threshold, the rest is not
+				 * counted: "?" rather than a size. */
+				if (uncounted)
+					snprintf(sz, sizeof(sz), "?");
+				else
+					units_format_size(v[i].c.bytes, sz,
+							  sizeof(sz));
 				printf("purge  %s  %8s  %s\n",
 				       local_time(entry_time(&v[i]), when,
 						  sizeof(when)),
@@ -555,16 +609,17 @@ int run_purge(struct saferm *s)
 			goto out;
 	}
 	{
-		struct progress p;
 		size_t done = 0;
 
-		progress_start(&p, STDERR_FILENO, "purging", n);
+		/* By entries removed: one item can be most of the work. */
+		progress_start(&p, STDERR_FILENO, "purging",
+			       at_least ? 0 : files);
+		cb.done = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (purge_one(&v[i]) < 0)
+			if (purge_one(&v[i], &cb) < 0)
 				rc = SD_EXIT_FAIL;
 			else
 				done++;
-			progress_update(&p, i + 1);
 		}
 		progress_finish(&p);
 		printf("purged %zu item%s, freed %s%s\n", done,

@@ -39,37 +39,55 @@ make_tree "$work/template" "$files" 64
 # A fresh copy, written out, so that no tool pays for another's writeback.
 copy() { cp -a "$work/template" "$work/$1"; sync; sleep 0.5; }
 
-# run NAME CMD...: wall milliseconds and peak RSS (KiB) of one run; over
-# BENCH_REPS repetitions (each on a fresh copy, made by the caller), the
-# fastest time and the largest peak are kept.
+# run NAME CMD...: wall microseconds and peak RSS (KiB) of one run; over
+# the repetitions (each on a fresh copy, made by the caller), the fastest
+# time and the largest peak are kept.
 run() {
-	local name=$1 start end ms rss
+	local name=$1 start end us rss
 	shift
-	start=$(date +%s%N)
+	# What came before (a copy, a token's dry run) is written out first:
+	# no tool pays for another's writeback.
+	sync
+	start=${EPOCHREALTIME/./}
 	/usr/bin/time -f '%M' -o "$work/rss.tmp" "$@" > /dev/null 2>&1
-	end=$(date +%s%N)
-	# Less what timing itself costs (date and /usr/bin/time), measured on
+	end=${EPOCHREALTIME/./}
+	# Less what timing itself costs (/usr/bin/time), measured on
 	# /bin/true at the start.
-	ms=$(((end - start) / 1000000 - ${overhead:-0}))
-	[ "$ms" -gt 0 ] || ms=1
+	us=$((end - start - ${overhead:-0}))
+	[ "$us" -gt 0 ] || us=1
 	rss=$(cat "$work/rss.tmp")
-	if [ ! -e "$work/$name.ms" ] || [ "$ms" -lt "$(cat "$work/$name.ms")" ]; then
-		echo "$ms" > "$work/$name.ms"
+	if [ ! -e "$work/$name.us" ] || [ "$us" -lt "$(cat "$work/$name.us")" ]; then
+		echo "$us" > "$work/$name.us"
 	fi
 	if [ ! -e "$work/$name.rss" ] || [ "$rss" -gt "$(cat "$work/$name.rss")" ]; then
 		echo "$rss" > "$work/$name.rss"
 	fi
 }
-ms() { cat "$work/$1.ms"; }
+us() { cat "$work/$1.us"; }
+ms() { awk -v us="$(us "$1")" 'BEGIN { printf "%.2f", us / 1000 }'; }
 rss() { cat "$work/$1.rss"; }
 
+# Trashing is a rename that takes a few milliseconds on any tree, less than
+# this machine's noise: each trashing tool runs BENCH_TRASH_REPS times on
+# its copy, which is moved back between runs (a rename too).
+trash_reps() { # NAME COPY CMD...
+	local name=$1 t=$2 k
+	shift 2
+	for ((k = 0; k < ${BENCH_TRASH_REPS:-5}; k++)); do
+		run "$name" "$@" "$work/$t"
+		[ "$k" -eq $((${BENCH_TRASH_REPS:-5} - 1)) ] && break
+		mv "$XDG_DATA_HOME/Trash/files/$t" "$work/$t"
+		rm "$XDG_DATA_HOME/Trash/info/$t.trashinfo"
+	done
+}
+
 for ((rep = 0; rep < 5; rep++)); do run noop /bin/true; done
-overhead=$(ms noop)
+overhead=$(us noop)
 
 for ((rep = 0; rep < ${BENCH_REPS:-3}; rep++)); do
 	copy t1 && run rm rm -rf "$work/t1"
-	copy t2 && run trash "$bin" -rf "$work/t2"
-	copy t3 && run trashput trash-put "$work/t3"
+	copy t2 && trash_reps trash t2 "$bin" -rf
+	copy t3 && trash_reps trashput t3 trash-put
 	copy t4 && tok=$(token --permanent -rf "$work/t4") &&
 		run permanent "$bin" --confirm "$tok" --permanent -rf "$work/t4"
 	tok=$(token --purge) && "$bin" --purge --confirm "$tok" > /dev/null # only t5 next
@@ -87,19 +105,20 @@ rm -rf "$work/template" && make_tree "$work/template" "$small" 0
 copy t6 && tok=$(token --permanent -rf "$work/t6") &&
 	run permanent_small "$bin" ${tok:+--confirm "$tok"} --permanent -rf "$work/t6"
 
-ratio() { echo "scale=3; $1 / ($2 + 0.0001)" | bc; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / (b ? b : 1) }'; }
 verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo ok; else echo MISSED; fi; }
 
-printf 'saferm benchmark: %d files on %s; fastest of %d runs, less %d ms of timing overhead\n' \
-	"$files" "$(df --output=fstype "$work" | tail -1)" "${BENCH_REPS:-3}" "$overhead"
+printf 'saferm benchmark: %d files on %s; fastest of %d runs (trashing: %d), less %d us of timing overhead\n' \
+	"$files" "$(df --output=fstype "$work" | tail -1)" "${BENCH_REPS:-3}" \
+	$((${BENCH_REPS:-3} * ${BENCH_TRASH_REPS:-5})) "$overhead"
 printf '%-28s %10s %10s\n' "command" "ms" "peak KiB"
 for n in rm trashput trash permanent purge permanent_small; do
 	printf '%-28s %10s %10s\n' "$n" "$(ms "$n")" "$(rss "$n")"
 done
-r1=$(ratio "$(ms trash)" "$(ms rm)")
-r2=$(ratio "$(ms trashput)" "$(ms trash)")
-r3=$(ratio "$(ms permanent)" "$(ms rm)")
-r4=$(ratio "$(ms purge)" "$(ms rm)")
+r1=$(ratio "$(us trash)" "$(us rm)")
+r2=$(ratio "$(us trashput)" "$(us trash)")
+r3=$(ratio "$(us permanent)" "$(us rm)")
+r4=$(ratio "$(us purge)" "$(us rm)")
 printf '%-44s %8s %10s %s\n' "figure" "ratio" "target" ""
 printf '%-44s %8s %10s %s\n' "saferm (trash) / rm -rf" "$r1" "<= 0.05" "$(verdict "$r1 <= 0.05")"
 printf '%-44s %8s %10s %s\n' "trash-put / saferm (trash)" "$r2" ">= 20" "$(verdict "$r2 >= 20")"
