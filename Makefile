@@ -20,7 +20,7 @@ DEB_PKGS := build-essential pkg-config git ca-certificates \
 	bats bats-support bats-assert bats-file \
 	mandoc clang-format clang libclang-rt-dev util-linux bash-completion zsh fish \
 	python3 jq bc shellcheck nginx-light time curl openssl \
-	trash-cli libglib2.0-bin gvfs gvfs-daemons dbus-daemon
+	trash-cli libglib2.0-bin gvfs gvfs-daemons dbus-daemon dnsmasq-base
 
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 CSTD   := -std=c11 -D_GNU_SOURCE
@@ -38,7 +38,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 ALL_CFLAGS  = $(CSTD) $(OPT) $(WARN) $(SAN) -Ilib -Ibuild $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -Wl,--as-needed $(LDFLAGS)
-LIBS        = $(PKG_LIBS) -lpthread
+LIBS        = $(PKG_LIBS) -lresolv -lpthread
 
 CMDS      := $(notdir $(wildcard cmd/*))
 BINS      := $(addprefix bin/,$(CMDS))
