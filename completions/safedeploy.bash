@@ -8,7 +8,7 @@ _safedeploy_reply() {
 
 _safedeploy() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="token verify config help"
+	local cmds="token verify probe config help"
 	local global="--help --version --config --color"
 	local common="--json --config --color --help"
 	local cmd="" sub="" i w
@@ -80,7 +80,7 @@ _safedeploy() {
 		;;
 	help)
 		if [[ -z $sub ]]; then
-			_safedeploy_reply -W "token verify config" -- "$cur"
+			_safedeploy_reply -W "token verify probe config" -- "$cur"
 		elif [[ $sub == token ]]; then
 			_safedeploy_reply -W "issue check redeem confirm" -- "$cur"
 		fi
@@ -101,6 +101,18 @@ _safedeploy() {
 		;;
 	verify)
 		_safedeploy_reply -W "--allow-unreachable --cacert --chunk-size --color --concurrency --config --connect-timeout --context --deadline --exactly-one --expect --expect-commit --field --follow --header --help --insecure --interval --json --junit --k8s --k8s-api --kubeconfig --kubectl-json --max-body --min-targets --namespace --on-fail --path --port --same --same-prefix --selector --targets --timeout --url --via-api-proxy --wait" -- "$cur"
+		;;
+	probe)
+		case $sub in
+		"")
+			if [[ $cur == -* ]]; then
+				_safedeploy_reply -W "--help" -- "$cur"
+			else
+				_safedeploy_reply -W "run" -- "$cur"
+			fi
+			;;
+		run) _safedeploy_reply -W "--once $common" -- "$cur" ;;
+		esac
 		;;
 	config)
 		_safedeploy_reply -W "--origin --keys $common" -- "$cur"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -71,6 +72,8 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 struct transfer {
 	CURL *easy;
 	struct http_result *res;
+	const struct http_request *req;
+	struct curl_slist *headers; /* the client's plus the request's */
 	size_t max_body;
 	bool too_large;
 	char errbuf[CURL_ERROR_SIZE];
@@ -166,6 +169,37 @@ int http_set_headers(struct http_client *c, const char *const *headers,
 	return 0;
 }
 
+int http_url_check(const char *url, char *host, size_t n, struct sd_err *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *h = NULL;
+	CURLUcode rc;
+	int ret = 0;
+
+	if (!u)
+		return err_set(err, SD_EXIT_CANNOT, "out of memory");
+	rc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (rc != CURLUE_OK) {
+		ret = err_set(err, SD_EXIT_USAGE, "invalid URL '%s': %s", url,
+			      curl_url_strerror(rc));
+	} else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		   (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
+		ret = err_set(err, SD_EXIT_USAGE,
+			      "invalid URL '%s': the scheme must be http:// or "
+			      "https://",
+			      url);
+	} else if (curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !*h) {
+		ret = err_set(err, SD_EXIT_USAGE, "invalid URL '%s': no host",
+			      url);
+	} else if (host && n) {
+		snprintf(host, n, "%s", h);
+	}
+	curl_free(scheme);
+	curl_free(h);
+	curl_url_cleanup(u);
+	return ret;
+}
+
 char *http_escape(const char *s)
 {
 	char *e = curl_easy_escape(NULL, s, 0);
@@ -211,11 +245,31 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
-static CURL *easy_for(struct http_client *c, const char *url,
+static CURL *easy_for(struct http_client *c, const struct http_request *rq,
 		      struct transfer *t)
 {
 	const struct http_options *o = &c->opt;
+	struct curl_slist *headers = c->headers;
+	bool follow = rq->follow < 0 ? o->follow : rq->follow > 0;
 	CURL *e;
+
+	if (rq->nheaders) {
+		headers = NULL;
+		for (struct curl_slist *h = c->headers; h; h = h->next)
+			if (!(headers = curl_slist_append(headers, h->data)))
+				return NULL;
+		for (size_t i = 0; i < rq->nheaders; i++) {
+			struct curl_slist *more =
+				curl_slist_append(headers, rq->headers[i]);
+
+			if (!more) {
+				curl_slist_free_all(headers);
+				return NULL;
+			}
+			headers = more;
+		}
+		t->headers = headers;
+	}
 
 	/* A handle from the pool costs a reset, not a fresh allocation. */
 	if (c->npool) {
@@ -227,24 +281,51 @@ static CURL *easy_for(struct http_client *c, const char *url,
 
 	if (!e)
 		return NULL;
-	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_URL, rq->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 rq->timeout_ms > 0 ? rq->timeout_ms : o->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			 rq->timeout_ms > 0 &&
+					 rq->timeout_ms < o->connect_timeout_ms
+				 ? rq->timeout_ms
+				 : o->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "safedeploy/" SD_VERSION);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	/* A target names an HTTP(S) endpoint, never file:// or the like. */
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->follow ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	if (rq->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)rq->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body);
+	}
+	if (rq->method && strcmp(rq->method, rq->body ? "POST" : "GET")) {
+		if (!strcmp(rq->method, "HEAD"))
+			curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		else
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, rq->method);
+	}
+	/* A probe measures a whole cycle: DNS, TCP and TLS every time, so
+	 * that a reused connection cannot hide an outage of one of them. */
+	if (rq->fresh) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+		curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+	}
+	if (rq->connect_only)
+		curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	if (rq->certinfo)
+		curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
 	if (o->cacert)
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
 	if (o->client_cert)
@@ -271,7 +352,7 @@ static CURL *easy_for(struct http_client *c, const char *url,
 		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
 		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
 	}
-	if (o->insecure) {
+	if (o->insecure || rq->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
@@ -302,6 +383,67 @@ static enum http_failure classify(CURLcode rc)
 	}
 }
 
+static int64_t info_us(CURL *e, CURLINFO what)
+{
+	curl_off_t v = 0;
+
+	return curl_easy_getinfo(e, what, &v) == CURLE_OK ? (int64_t)v : 0;
+}
+
+static void read_timings(CURL *e, struct http_result *r)
+{
+	r->t.dns = info_us(e, CURLINFO_NAMELOOKUP_TIME_T);
+	r->t.connect = info_us(e, CURLINFO_CONNECT_TIME_T);
+	r->t.tls = info_us(e, CURLINFO_APPCONNECT_TIME_T);
+	r->t.first_byte = info_us(e, CURLINFO_STARTTRANSFER_TIME_T);
+	r->t.total = info_us(e, CURLINFO_TOTAL_TIME_T);
+	r->connected = r->t.connect > 0 || r->ip[0];
+}
+
+/* A certificate date as libcurl's backends print it: OpenSSL's
+ * "Nov 21 12:00:00 2027 GMT", or "2027-11-21 12:00:00 GMT". */
+static int64_t cert_time(const char *s)
+{
+	static const char *const formats[] = {
+		"%b %d %H:%M:%S %Y GMT",
+		"%Y-%m-%d %H:%M:%S GMT",
+		"%Y-%m-%d %H:%M:%S",
+	};
+
+	while (*s == ' ')
+		s++;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++) {
+		struct tm tm = {0};
+		const char *end = strptime(s, formats[i], &tm);
+
+		if (end && !*end)
+			return (int64_t)timegm(&tm);
+	}
+	return 0;
+}
+
+static void read_certinfo(CURL *e, struct http_result *r)
+{
+	struct curl_certinfo *ci = NULL;
+
+	if (curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci)
+		return;
+	for (int i = 0; i < ci->num_of_certs; i++)
+		for (struct curl_slist *l = ci->certinfo[i]; l; l = l->next) {
+			int64_t when;
+
+			if (strncmp(l->data, "Expire date:", 12))
+				continue;
+			when = cert_time(l->data + 12);
+			if (!when)
+				continue;
+			if (i == 0)
+				r->cert_expiry = when;
+			if (!r->chain_expiry || when < r->chain_expiry)
+				r->chain_expiry = when;
+		}
+}
+
 static void finish(struct transfer *t, CURLcode rc)
 {
 	struct http_result *r = t->res;
@@ -322,6 +464,9 @@ static void finish(struct transfer *t, CURLcode rc)
 	if (curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &s) == CURLE_OK &&
 	    s)
 		snprintf(r->location, sizeof(r->location), "%s", s);
+	read_timings(t->easy, r);
+	if (t->req && t->req->certinfo)
+		read_certinfo(t->easy, r);
 	r->failure = t->too_large ? HTTP_TOO_LARGE : classify(rc);
 	if (r->failure == HTTP_TOO_LARGE) {
 		snprintf(r->error, sizeof(r->error),
@@ -338,8 +483,8 @@ static void finish(struct transfer *t, CURLcode rc)
 		r->status = r->failure == HTTP_TOO_LARGE ? r->status : 0;
 }
 
-static int get_batch(struct http_client *c, const char *const *urls, size_t n,
-		     struct http_result *results, struct sd_err *err)
+static int get_batch(struct http_client *c, const struct http_request *reqs,
+		     size_t n, struct http_result *results, struct sd_err *err)
 {
 	struct transfer *t = calloc(n ? n : 1, sizeof(*t));
 	size_t next = 0, active = 0, done = 0;
@@ -360,8 +505,9 @@ static int get_batch(struct http_client *c, const char *const *urls, size_t n,
 		/* Keep the window full. */
 		while (next < n && active < (size_t)c->opt.concurrency) {
 			t[next].res = &results[next];
+			t[next].req = &reqs[next];
 			t[next].max_body = c->opt.max_body;
-			t[next].easy = easy_for(c, urls[next], &t[next]);
+			t[next].easy = easy_for(c, &reqs[next], &t[next]);
 			if (!t[next].easy ||
 			    curl_multi_add_handle(c->multi, t[next].easy)) {
 				results[next].failure = HTTP_BROKEN;
@@ -370,6 +516,8 @@ static int get_batch(struct http_client *c, const char *const *urls, size_t n,
 					 "cannot start the request");
 				if (t[next].easy)
 					curl_easy_cleanup(t[next].easy);
+				curl_slist_free_all(t[next].headers);
+				t[next].headers = NULL;
 				t[next].easy = NULL;
 				done++;
 			} else {
@@ -429,6 +577,8 @@ static int get_batch(struct http_client *c, const char *const *urls, size_t n,
 					  (char **)&tr);
 			finish(tr, msg->data.result);
 			curl_multi_remove_handle(c->multi, tr->easy);
+			curl_slist_free_all(tr->headers);
+			tr->headers = NULL;
 			if (c->npool < (size_t)c->opt.concurrency)
 				c->pool[c->npool++] = tr->easy;
 			else
@@ -452,6 +602,7 @@ static int get_batch(struct http_client *c, const char *const *urls, size_t n,
 			curl_easy_cleanup(t[i].easy);
 			http_result_release(&results[i]);
 		}
+		curl_slist_free_all(t[i].headers);
 		results[i].failure = HTTP_DEADLINE;
 		results[i].status = 0;
 		snprintf(results[i].error, sizeof(results[i].error),
@@ -466,7 +617,7 @@ static int get_batch(struct http_client *c, const char *const *urls, size_t n,
 
 struct batch {
 	struct http_client *c;
-	const char *const *urls;
+	const struct http_request *reqs;
 	size_t n;
 	struct http_result *results;
 	struct sd_err err;
@@ -477,18 +628,35 @@ static void *run_batch(void *arg)
 {
 	struct batch *b = arg;
 
-	b->rc = get_batch(b->c, b->urls, b->n, b->results, &b->err);
+	b->rc = get_batch(b->c, b->reqs, b->n, b->results, &b->err);
 	return NULL;
 }
 
 int http_get_all(struct http_client *c, const char *const *urls, size_t n,
 		 struct http_result *results, struct sd_err *err)
 {
+	struct http_request *reqs = calloc(n ? n : 1, sizeof(*reqs));
+	int rc;
+
+	if (!reqs)
+		return err_set(err, SD_EXIT_CANNOT, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		reqs[i].url = urls[i];
+		reqs[i].follow = -1;
+	}
+	rc = http_request_all(c, reqs, n, results, err);
+	free(reqs);
+	return rc;
+}
+
+int http_request_all(struct http_client *c, const struct http_request *reqs,
+		     size_t n, struct http_result *results, struct sd_err *err)
+{
 	struct batch b[2];
 	pthread_t thread;
 
 	if (c->is_half || n < SPLIT_AT || sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return get_batch(c, urls, n, results, err);
+		return get_batch(c, reqs, n, results, err);
 	for (int i = 0; i < 2; i++) {
 		if (c->half[i])
 			continue;
@@ -514,11 +682,11 @@ int http_get_all(struct http_client *c, const char *const *urls, size_t n,
 			c->half[i]->headers = more;
 		}
 	}
-	b[0] = (struct batch){c->half[0], urls, n / 2, results};
-	b[1] = (struct batch){c->half[1], urls + n / 2, n - n / 2,
+	b[0] = (struct batch){c->half[0], reqs, n / 2, results};
+	b[1] = (struct batch){c->half[1], reqs + n / 2, n - n / 2,
 			      results + n / 2};
 	if (pthread_create(&thread, NULL, run_batch, &b[1]) != 0)
-		return get_batch(c, urls, n, results, err);
+		return get_batch(c, reqs, n, results, err);
 	run_batch(&b[0]);
 	pthread_join(thread, NULL);
 	for (int i = 0; i < 2; i++)

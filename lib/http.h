@@ -28,6 +28,12 @@ struct http_options {
 	size_t nheaders;
 };
 
+/* Cumulative phase times, in microseconds since the request started, as
+ * libcurl measures them (0 when the phase did not happen). */
+struct http_timings {
+	int64_t dns, connect, tls, first_byte, total;
+};
+
 enum http_failure {
 	HTTP_OK,	/* an answer came, whatever its status */
 	HTTP_TOO_LARGE, /* the body passed max_body */
@@ -48,6 +54,29 @@ struct http_result {
 	char content_type[128];
 	char location[512]; /* where a redirect that was not followed went */
 	double seconds;	    /* total time of the request */
+	struct http_timings t;
+	bool connected;	      /* a connection was made */
+	int64_t cert_expiry;  /* with certinfo: the leaf's notAfter (Unix
+				time); 0 when unknown */
+	int64_t chain_expiry; /* the earliest notAfter in the chain shown */
+};
+
+/* One request, for http_request_all; what is not set takes the client's
+ * options. */
+struct http_request {
+	const char *url;
+	const char *method; /* NULL: GET (POST when body is set) */
+	const char *body;   /* sent as is when not NULL */
+	size_t body_len;
+	const char *const *headers; /* "Name: value", added to the client's */
+	size_t nheaders;
+	long timeout_ms;   /* 0: the client's */
+	bool fresh;	   /* a new connection, no DNS cache, not kept after */
+	bool connect_only; /* connect (and, for https://, the TLS handshake),
+			      send nothing: tcp:// and tls:// checks */
+	bool certinfo;	   /* read the certificates' expiry dates */
+	bool insecure;	   /* do not verify TLS (the client's, or this one) */
+	int follow;	   /* -1: the client's; 0 no; 1 yes */
 };
 
 struct http_client;
@@ -65,6 +94,11 @@ void http_set_deadline(struct http_client *c, int64_t deadline_ms);
 int http_set_headers(struct http_client *c, const char *const *headers,
 		     size_t n, struct sd_err *err);
 
+/* Check that url is a well-formed http:// or https:// URL with a host
+ * (libcurl's URL parser); host gets the host name. -1 with an
+ * SD_EXIT_USAGE error that quotes the URL and says what is wrong. */
+int http_url_check(const char *url, char *host, size_t n, struct sd_err *err);
+
 /* Percent-encode s for a URL query; malloc'd. */
 char *http_escape(const char *s);
 
@@ -73,6 +107,11 @@ char *http_escape(const char *s);
  * transfers could not be set up; each target's outcome is in its result. */
 int http_get_all(struct http_client *c, const char *const *urls, size_t n,
 		 struct http_result *results, struct sd_err *err);
+
+/* The same, each request with its own method, body, headers and options;
+ * results[i] is for reqs[i]. */
+int http_request_all(struct http_client *c, const struct http_request *reqs,
+		     size_t n, struct http_result *results, struct sd_err *err);
 
 void http_result_release(struct http_result *r);
 

@@ -70,7 +70,8 @@ load helpers/man
 @test "safedeploy: every option in the help is in the man page, and back" {
 	local help
 	help=$( { safedeploy --help; for c in config verify; do safedeploy "$c" --help; done;
-		for s in issue check redeem confirm; do safedeploy token "$s" --help; done; } )
+		for s in issue check redeem confirm; do safedeploy token "$s" --help; done;
+		safedeploy probe run --help; } )
 	check_man_options "$REPO_ROOT/cmd/safedeploy/safedeploy.1" "$help"
 }
 

@@ -16,6 +16,8 @@ static const struct cmd_entry commands[] = {
 	 "issue, check and redeem confirmation tokens bound to a plan"},
 	{"verify", cmd_verify,
 	 "ask every pod what it runs; fail on any version or commit skew"},
+	{"probe", cmd_probe,
+	 "status-page checks from outside; exit 1 when one is down"},
 	{"config", cmd_config,
 	 "show the merged configuration and where each value came from"},
 	{NULL},

@@ -104,6 +104,7 @@ HUGE_DEFAULT = 50 * 1024 * 1024
 HUGE_PREFIX = b'{"pad":"'
 CHUNK = b"x" * 65536
 MAX_CONNECTIONS = 2048     # open connections across the fleet, to bound memory
+MAX_POST = 1024 * 1024     # the largest request body read
 SPEC_KEYS = {"port", "tls", "pods"}
 TLS_KEYS = {"cert", "key"}
 POD_KEYS = {"addr", "tls", "routes"}
@@ -295,6 +296,22 @@ class PodHandler(serverkit.Handler):
     def do_HEAD(self):
         self.answer(head=True)
 
+    def do_POST(self):
+        """Like GET, once the body (at most MAX_POST bytes, by
+        Content-Length) is read; the log line carries it and the headers
+        whose names start with X-."""
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_POST:
+            self.close_connection = True
+            self.send_body(413, b"{}", "application/json",
+                           {"Connection": "close"})
+            return
+        self.posted = self.rfile.read(length).decode("utf-8", "replace")
+        self.answer(head=False)
+
     def __getattr__(self, name):
         if name.startswith("do_"):           # any other method
             return self.refuse_method
@@ -308,14 +325,22 @@ class PodHandler(serverkit.Handler):
         return target.split("?", 1)[0].split("#", 1)[0]
 
     def record(self, path):
-        self.server.fleet.log({"addr": self.server.pod.addr, "path": path,
-                               "method": self.command, "conn": self.conn_id})
+        line = {"addr": self.server.pod.addr, "path": path,
+                "method": self.command, "conn": self.conn_id}
+        if getattr(self, "posted", None) is not None:
+            line["body"] = self.posted
+            self.posted = None
+        extra = {k: v for k, v in self.headers.items()
+                 if k.lower().startswith("x-")}
+        if extra:
+            line["headers"] = extra
+        self.server.fleet.log(line)
 
     def refuse_method(self):
         self.record(self.route_path())
         body = json.dumps({"error": "method not allowed"}).encode()
         self.send_body(405, body, "application/json",
-                       {"Allow": "GET, HEAD", "Connection": "close"})
+                       {"Allow": "GET, HEAD, POST", "Connection": "close"})
 
     def answer(self, head):
         path = self.route_path()

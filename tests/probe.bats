@@ -1,0 +1,256 @@
+#!/usr/bin/env bats
+# safedeploy probe run --once against real servers on loopback: the fleet's
+# HTTP and HTTPS pods (tests/fleet/fleet.py) and a real DNS server
+# (dnsmasq).
+
+load helpers/common
+load helpers/fleet
+
+setup() {
+	common_setup
+}
+
+teardown() {
+	stop_fleet
+	if [ -n "${DNS_PID:-}" ]; then
+		kill "$DNS_PID" 2> /dev/null || true
+		wait "$DNS_PID" 2> /dev/null || true
+	fi
+	common_teardown
+}
+
+# A dnsmasq on 127.0.0.53:DNS_PORT that knows a few names.
+start_dns() {
+	command -v dnsmasq > /dev/null || skip "dnsmasq is not installed (make deps)"
+	DNS_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.53", 0)); print(s.getsockname()[1]); s.close()')
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+		--listen-address=127.0.0.53 --bind-interfaces --port="$DNS_PORT" \
+		--pid-file="$BATS_TEST_TMPDIR/dnsmasq.pid" \
+		--address=/api.example.test/127.0.0.2 \
+		--host-record=web.example.test,127.0.0.3 2> "$BATS_TEST_TMPDIR/dnsmasq.err" &
+	DNS_PID=$!
+	for _ in $(seq 50); do
+		python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.1); s.sendto(bytes.fromhex("abcd0100000100000000000003617069076578616d706c6504746573740000010001"), ("127.0.0.53", int(sys.argv[1]))); s.recv(512)' "$DNS_PORT" 2> /dev/null && return 0
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/dnsmasq.err" >&2
+	return 1
+}
+
+health() { # ADDR JSON: a pod whose /health answers JSON
+	printf '{"addr":"%s","routes":{"/health":{"json":%s}}}' "$1" "$2"
+}
+
+@test "probe: a Gatus file runs unchanged: up, down with the actual values, exit 1" {
+	start_fleet "$(health 127.0.0.2 '{"status":"UP","items":[1,2]}')" \
+		"$(health 127.0.0.3 '{"status":"DOWN","items":[]}')"
+	cat > gatus.yml <<-EOF
+		endpoints:
+		  - name: api
+		    group: core
+		    url: "$(url 127.0.0.2 /health)"
+		    interval: 30s
+		    conditions:
+		      - "[STATUS] == 200"
+		      - "[BODY].status == UP"
+		      - "len([BODY].items) >= 1"
+		      - "[RESPONSE_TIME] < 5000"
+		  - name: web
+		    url: "$(url 127.0.0.3 /health)"
+		    conditions:
+		      - "[STATUS] == any(200, 204)"
+		      - "[BODY].status == UP"
+		      - "len([BODY].items) >= 1"
+		      - "[BODY].missing.field == x"
+	EOF
+	run -1 --separate-stderr safedeploy probe run --once --config gatus.yml
+	assert_equal "$stderr" ""
+	assert_line --regexp "^up +core/api +200 +[0-9]+ ms +http://127.0.0.2:$FLEET_PORT/health\$"
+	assert_line --regexp "^DOWN +web +200 +[0-9]+ ms +http://127.0.0.3:$FLEET_PORT/health\$"
+	assert_line "      [BODY].status (DOWN) == UP"
+	assert_line "      len([BODY].items) (0) >= 1"
+	assert_line "      [BODY].missing.field (INVALID) == x"
+	refute_line --partial "[STATUS]"
+	assert_line "1 of 2 up"
+}
+
+@test "probe: every check uses a fresh connection" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	cat > p.yml <<-EOF
+		endpoints:
+		  - {name: a, url: "$(url 127.0.0.2 /health)", conditions: ["[STATUS] == 200"]}
+		  - {name: b, url: "$(url 127.0.0.2 /health)", conditions: ["[STATUS] == 200"]}
+		  - {name: c, url: "$(url 127.0.0.2 /health)", conditions: ["[STATUS] == 200"]}
+	EOF
+	run -0 safedeploy probe run --once --config p.yml
+	assert_line "3 of 3 up"
+	run -0 python3 -c 'import json,sys; c=[json.loads(l)["conn"] for l in open(sys.argv[1])]; print(len(c), len(set(c)))' "$BATS_TEST_TMPDIR/requests.log"
+	assert_output "3 3"
+}
+
+@test "probe: method, headers and body are sent as configured" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	cat > p.yml <<-EOF
+		endpoints:
+		  - name: post
+		    url: "$(url 127.0.0.2 /health)"
+		    method: POST
+		    headers: {X-Probe: "yes", Content-Type: application/json}
+		    body: '{"ping": 1}'
+		    conditions: ["[STATUS] == 200", "[BODY].ok == true"]
+	EOF
+	run -0 safedeploy probe run --once --config p.yml
+	run -0 python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).readline()); print(l["method"], l["body"], l["headers"]["X-Probe"])' "$BATS_TEST_TMPDIR/requests.log"
+	assert_output 'POST {"ping": 1} yes'
+}
+
+@test "probe: targets that hang, answer huge bodies, loop redirects or refuse are down with the reason" {
+	local port
+	port=$(free_port)
+	start_fleet '{"addr":"127.0.0.2","routes":{"/hang":{"behaviour":"hang"},"/huge":{"behaviour":"huge"},"/loop":{"behaviour":"redirect","location":"/loop"},"/reset":{"behaviour":"reset"}}}'
+	cat > p.yml <<-EOF
+		endpoints:
+		  - {name: hang, url: "$(url 127.0.0.2 /hang)", client: {timeout: 500ms}, conditions: ["[STATUS] == 200"]}
+		  - {name: huge, url: "$(url 127.0.0.2 /huge)", conditions: ["[STATUS] == 200"]}
+		  - {name: loop, url: "$(url 127.0.0.2 /loop)", conditions: ["[STATUS] == 200"]}
+		  - {name: reset, url: "$(url 127.0.0.2 /reset)", conditions: ["[STATUS] == 200"]}
+		  - {name: refused, url: "http://127.0.0.2:$port/", conditions: ["[STATUS] == 200"]}
+		  - {name: nodns, url: "http://no-such-host.invalid/", conditions: ["[STATUS] == 200"]}
+	EOF
+	run -1 --separate-stderr safedeploy probe run --once --config p.yml --json
+	run -0 python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for r in d["results"]:
+    print(r["name"], r["up"], r["error"])
+print(d["up"], d["down"])' <<< "$output"
+	assert_line --regexp '^hang False .*(no answer|[Tt]imeout|timed out)'
+	assert_line --regexp '^huge False answer larger than 1048576 bytes$'
+	assert_line --regexp '^loop False .*([Rr]edirect|redirect)'
+	assert_line --regexp '^reset False .+'
+	assert_line --regexp '^refused False .*(onnect|refused)'
+	assert_line --regexp '^nodns False .*(resolve|Resolv)'
+	assert_line "0 6"
+}
+
+@test "probe: tcp:// and tls:// checks: [CONNECTED] and [CERTIFICATE_EXPIRATION] in days" {
+	make_cert
+	start_fleet '{"addr":"127.0.0.20","tls":true,"routes":{"/":{"text":"hi"}}}'
+	local closed
+	closed=$(free_port)
+	cat > p.yml <<-EOF
+		endpoints:
+		  - {name: tcp-open, url: "tcp://127.0.0.20:$FLEET_PORT", conditions: ["[CONNECTED] == true"]}
+		  - {name: tcp-closed, url: "tcp://127.0.0.2:$closed", conditions: ["[CONNECTED] == true"]}
+		  - {name: tls-1d, url: "tls://127.0.0.20:$FLEET_PORT", client: {insecure: true},
+		     conditions: ["[CONNECTED] == true", "[CERTIFICATE_EXPIRATION] > 12h"]}
+		  - {name: tls-30d, url: "tls://127.0.0.20:$FLEET_PORT", client: {insecure: true},
+		     conditions: ["[CERTIFICATE_EXPIRATION] > 30d"]}
+		  - {name: https, url: "https://127.0.0.20:$FLEET_PORT/", client: {insecure: true},
+		     conditions: ["[STATUS] == 200", "[BODY] == hi", "[CERTIFICATE_EXPIRATION] > 1h"]}
+		  - {name: verified, url: "https://127.0.0.20:$FLEET_PORT/", conditions: ["[STATUS] == 200"]}
+	EOF
+	run -1 safedeploy probe run --once --config p.yml
+	assert_line --regexp '^up +tcp-open '
+	assert_line --regexp '^DOWN +tcp-closed '
+	assert_line "      [CONNECTED] (false) == true"
+	assert_line --regexp '^up +tls-1d '
+	assert_line --regexp '^DOWN +tls-30d '
+	assert_line --regexp '^      \[CERTIFICATE_EXPIRATION\] \(23h59m[0-9]+s\) > 30d$'
+	assert_line --regexp '^up +https '
+	# The self-signed certificate is refused without client.insecure.
+	assert_line --regexp '^DOWN +verified '
+	assert_line --regexp '(certificate|SSL)'
+	assert_line "3 of 6 up"
+}
+
+@test "probe: DNS checks ask a real server: the answer and [DNS_RCODE]" {
+	start_dns
+	cat > p.yml <<-EOF
+		endpoints:
+		  - name: a-record
+		    url: "127.0.0.53:$DNS_PORT"
+		    dns: {query-name: api.example.test, query-type: A}
+		    conditions: ["[DNS_RCODE] == NOERROR", "[BODY] == 127.0.0.2"]
+		  - name: missing
+		    url: "127.0.0.53:$DNS_PORT"
+		    dns: {query-name: nothing.example.test, query-type: A}
+		    conditions: ["[DNS_RCODE] == NOERROR"]
+	EOF
+	run -1 safedeploy probe run --once --config p.yml
+	assert_line --regexp '^up +a-record +NOERROR '
+	assert_line --regexp '^DOWN +missing +(NXDOMAIN|REFUSED) '
+	assert_line --regexp '^      \[DNS_RCODE\] \((NXDOMAIN|REFUSED)\) == NOERROR$'
+}
+
+@test "probe: the probe section of the safedeploy config is read too" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	mkdir -p "$XDG_CONFIG_HOME/safedeploy"
+	cat > "$XDG_CONFIG_HOME/safedeploy/config.yml" <<-EOF
+		probe:
+		  endpoints:
+		    - {name: api, url: "$(url 127.0.0.2 /health)", conditions: ["[STATUS] == 200"]}
+	EOF
+	run -0 safedeploy probe run --once
+	assert_line --regexp '^up +api +200 '
+	run -0 --separate-stderr safedeploy probe run --once --json
+	run -0 python3 -c 'import json,sys; r=json.load(sys.stdin)["results"][0]; print(r["up"], r["status"], r["ip"], sorted(r["timings_ms"]))' <<< "$output"
+	assert_output "True 200 127.0.0.2 ['connect', 'dns', 'first_byte', 'tls', 'total']"
+}
+
+@test "probe: bad configuration is an error naming the file, line and field; nothing runs" {
+	printf 'endpoints:\n  - name: a\n    url: "http://x/"\n    conditions: ["[STATSU] == 200"]\n' > bad1.yml
+	run -4 safedeploy probe run --once --config bad1.yml
+	assert_output --partial "bad1.yml:4:"
+	assert_output --partial "endpoints[0].conditions[0]"
+	assert_output --partial "[STATSU]"
+	printf 'endpoints:\n  - name: a\n    url: "http://x/"\n    conditions: ["[STATUS] => 200"]\n' > bad2.yml
+	run -4 safedeploy probe run --once --config bad2.yml
+	assert_output --partial "endpoints[0].conditions[0]"
+	printf 'endpoints:\n  - name: a\n    url: "http://x/"\n    interval: 30x\n    conditions: ["[STATUS] == 200"]\n' > bad3.yml
+	run -4 safedeploy probe run --once --config bad3.yml
+	assert_output --partial "bad3.yml:4:"
+	assert_output --partial "endpoints[0].interval"
+	printf 'endpoints:\n  - name: a\n    url: "ftp://x/"\n    conditions: ["[STATUS] == 200"]\n' > bad4.yml
+	run -4 safedeploy probe run --once --config bad4.yml
+	assert_output --partial "endpoints[0].url"
+	assert_output --partial "'ftp://x/'"
+	printf 'endpoints:\n  - name: a\n    url: "tcp://host"\n    conditions: ["[CONNECTED] == true"]\n' > bad5.yml
+	run -4 safedeploy probe run --once --config bad5.yml
+	assert_output --partial "needs a host and a port"
+	printf 'endpoints:\n  - name: a\n   url: x\n' > bad6.yml
+	run -4 safedeploy probe run --once --config bad6.yml
+	assert_output --regexp "bad6.yml:[0-9]+:[0-9]+: "
+	printf 'endpoints:\n  - name: a\n    url: "http://x/"\n' > bad7.yml
+	run -4 safedeploy probe run --once --config bad7.yml
+	assert_output --partial "at least one condition is needed"
+	printf 'endpoints:\n  - {name: a, url: "http://x/", conditions: ["[STATUS] == 200"]}\n  - {name: a, url: "http://y/", conditions: ["[STATUS] == 200"]}\n' > bad8.yml
+	run -4 safedeploy probe run --once --config bad8.yml
+	assert_output --partial "two endpoints named 'a'"
+	run -2 safedeploy probe run --config bad8.yml
+	assert_output --partial "missing --once"
+	run -2 safedeploy probe frobnicate
+	assert_output --partial "unknown probe command 'frobnicate' (use run)"
+	run -2 safedeploy probe
+	assert_output --partial "missing command (run)"
+	run -4 safedeploy probe run --once
+	assert_output --partial "no 'probe.endpoints' to probe"
+}
+
+@test "probe: fields Gatus has and we do not are warnings that name them" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	cat > p.yml <<-EOF
+		storage: {type: sqlite, path: /tmp/x.db}
+		endpoints:
+		  - name: api
+		    url: "$(url 127.0.0.2 /health)"
+		    ui: {hide-url: true}
+		    client: {timeout: 2s, proxy-url: "http://proxy"}
+		    conditions: ["[STATUS] == 200"]
+	EOF
+	run -0 --separate-stderr safedeploy probe run --once --config p.yml
+	assert_line --regexp '^up +api '
+	[[ $stderr == *"p.yml:1:1: 'storage' is not supported; ignored"* ]]
+	[[ $stderr == *"p.yml:5:5: 'endpoints[0].ui' is not supported; ignored"* ]]
+	[[ $stderr == *"'endpoints[0].client.proxy-url' is not supported; ignored"* ]]
+}
