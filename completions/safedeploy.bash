@@ -25,7 +25,8 @@ _safedeploy() {
 			--concurrency | --timeout | --connect-timeout | --deadline | \
 			--max-body | --cacert | --header | -H | --junit | --wait | \
 			--interval | --on-fail | --namespace | -n | --selector | -l | \
-			--k8s-api | --kubeconfig | --context | --chunk-size) ((i++)) ;;
+			--k8s-api | --kubeconfig | --context | --chunk-size | --every | \
+			--db | --out | --publish) ((i++)) ;;
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi ;;
 		esac
@@ -33,11 +34,11 @@ _safedeploy() {
 
 	case $prev in
 	--config | --plan | -p | --targets | --kubectl-json | --cacert | --junit | \
-		--kubeconfig)
+		--kubeconfig | --db)
 		_safedeploy_reply -f -- "$cur"
 		return
 		;;
-	--timeout | --connect-timeout | --deadline | --wait | --interval)
+	--timeout | --connect-timeout | --deadline | --wait | --interval | --every)
 		_safedeploy_reply -W "1s 2s 5s 30s 1m" -- "$cur"
 		return
 		;;
@@ -48,7 +49,7 @@ _safedeploy() {
 	--url | -u | --port | --path | --field | -f | --expect | -e | --same | \
 		--same-prefix | --exactly-one | --min-targets | --allow-unreachable | \
 		--concurrency | --max-body | --header | -H | --on-fail | --selector | \
-		-l | --k8s-api | --chunk-size)
+		-l | --k8s-api | --chunk-size | --publish)
 		return
 		;;
 	--namespace | -n)
@@ -64,6 +65,10 @@ _safedeploy() {
 		return
 		;;
 	--summary | --confirm) return ;;
+	--out)
+		_safedeploy_reply -d -- "$cur"
+		return
+		;;
 	esac
 	if [[ $cur == --color=* ]]; then
 		_safedeploy_reply -W "--color=auto --color=always --color=never" -- "$cur"
@@ -111,7 +116,7 @@ _safedeploy() {
 				_safedeploy_reply -W "run" -- "$cur"
 			fi
 			;;
-		run) _safedeploy_reply -W "--once $common" -- "$cur" ;;
+		run) _safedeploy_reply -W "--once --every --db --out --publish $common" -- "$cur" ;;
 		esac
 		;;
 	config)

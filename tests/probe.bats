@@ -5,6 +5,7 @@
 
 load helpers/common
 load helpers/fleet
+load helpers/jail
 
 setup() {
 	common_setup
@@ -253,4 +254,160 @@ print(d["up"], d["down"])' <<< "$output"
 	[[ $stderr == *"p.yml:1:1: 'storage' is not supported; ignored"* ]]
 	[[ $stderr == *"p.yml:5:5: 'endpoints[0].ui' is not supported; ignored"* ]]
 	[[ $stderr == *"'endpoints[0].client.proxy-url' is not supported; ignored"* ]]
+}
+
+# Run the checks of p.yml once with the history in h.db and the page in site/.
+probe_round() {
+	safedeploy probe run --once --config p.yml --db h.db --out site --json "$@"
+}
+
+@test "probe: incidents open after N failures in a row and close after M successes, across restarts, once each" {
+	FLEET_PORT=$(free_port)
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	cat > p.yml <<-EOF
+		endpoints:
+		  - name: api
+		    url: "$(url 127.0.0.2 /health)"
+		    conditions: ["[STATUS] == 200"]
+		    alerts: [{type: custom, failure-threshold: 2, success-threshold: 2}]
+	EOF
+	run -0 --separate-stderr probe_round
+	stop_fleet
+	# Down once: not yet an incident; twice: one, and only one.
+	local i events=()
+	for i in 1 2 3; do
+		run -1 --separate-stderr probe_round
+		events+=("$(jq -r '[.incidents[] | .event + " " + (.incident | tostring)] | join(",")' <<< "$output")")
+	done
+	assert_equal "${events[*]}" " opened 1 "
+	run -0 sqlite3 h.db "SELECT idempotency FROM transitions"
+	assert_output --regexp '^[0-9a-f]{16}-incident-1-opened$'
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	events=()
+	for i in 1 2 3; do
+		run -0 --separate-stderr probe_round
+		events+=("$(jq -r '[.incidents[] | .event + " " + (.incident | tostring)] | join(",")' <<< "$output")")
+	done
+	assert_equal "${events[*]}" " resolved 1 "
+	run -0 sqlite3 h.db "SELECT kind, count(*) FROM transitions GROUP BY kind ORDER BY kind"
+	assert_output "$(printf 'opened|1\nresolved|1')"
+}
+
+@test "probe: summary.json is Statuspage v2 with the generation time; index.html is self-contained and escapes names" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	cat > p.yml <<-EOF
+		page: {name: "Example <b>status</b>", url: "https://status.example-status.net", id: example}
+		endpoints:
+		  - {name: api, group: core, url: "$(url 127.0.0.2 /health)", conditions: ["[STATUS] == 200"]}
+		  - {name: "<script>alert(1)</script>", url: "$(url 127.0.0.2 /missing)", conditions: ["[STATUS] == 200"],
+		     alerts: [{failure-threshold: 1}]}
+	EOF
+	local before after
+	before=$(date -u +%s)
+	run -1 --separate-stderr probe_round
+	after=$(date -u +%s)
+	run -0 python3 - "$before" "$after" <<-'PY'
+		import json, sys, calendar, time
+		s = json.load(open("site/summary.json"))
+		t = calendar.timegm(time.strptime(s["page"]["updated_at"], "%Y-%m-%dT%H:%M:%SZ"))
+		assert int(sys.argv[1]) <= t <= int(sys.argv[2]), t
+		print(s["page"]["id"], s["page"]["name"], s["page"]["time_zone"])
+		print(s["status"]["indicator"], s["status"]["description"])
+		for c in s["components"]:
+		    print(c["id"], c["status"], c["page_id"], c["position"])
+		i = s["incidents"][0]
+		print(i["status"], i["impact"], i["components"][0]["id"], i["shortlink"])
+		print(i["incident_updates"][0]["body"])
+		x = s["x_safedeploy"]
+		print(x["stale_after_seconds"], x["interval_seconds"], sorted(x["components"]["core-api"]["uptime"]))
+		h = json.load(open("site/history.json"))
+		print(len(h["components"][0]["days"]), h["components"][0]["recent"][-1]["up"])
+	PY
+	assert_line "example Example <b>status</b> Etc/UTC"
+	assert_line "critical Major Service Outage"
+	assert_line "core-api operational example 1"
+	assert_line "-script-alert-1---script- major_outage example 2"
+	assert_line "investigating critical -script-alert-1---script- https://status.example-status.net#inc-1"
+	assert_line "1 consecutive failures: [STATUS] (404) == 200"
+	assert_line "180 60 ['24h', '30d', '7d']"
+	assert_line "90 True"
+	# Self-contained: nothing loaded from anywhere; names escaped; the
+	# generation time readable without JavaScript.
+	run -1 grep -Eio '(src|href)=|@import|url\(' site/index.html
+	run -1 grep -F '<script>alert(1)' site/index.html
+	run -0 grep -c -F '&lt;script&gt;alert(1)&lt;/script&gt;' site/index.html
+	run -0 grep -F 'Example &lt;b&gt;status&lt;/b&gt;' site/index.html
+	run -0 python3 -c 'import json,re,sys; s=json.load(open("site/summary.json")); h=open("site/index.html").read(); t=s["page"]["updated_at"]; assert ("data-generated-at=\"%s\"" % t) in h and (">%s</time>" % t) in h; print("ok")'
+}
+
+@test "probe: --every runs rounds at its interval and finishes the round on SIGTERM" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	printf 'endpoints:\n  - {name: api, url: "%s", conditions: ["[STATUS] == 200"]}\n' "$(url 127.0.0.2 /health)" > p.yml
+	safedeploy probe run --every 1s --config p.yml --db h.db --out site > every.out 2> every.err &
+	local pid=$! i
+	for i in $(seq 100); do
+		[ "$(grep -c '^1 of 1 up' every.out)" -ge 3 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	run -0 wait "$pid"
+	run -0 grep -c '^1 of 1 up' every.out
+	[ "$output" -ge 3 ]
+	run -0 cat every.err
+	assert_output "safedeploy: warning: stopping on signal 15 after the round"
+	run -0 sqlite3 h.db "SELECT count(*) FROM results"
+	[ "$output" -ge 3 ]
+	run -2 safedeploy probe run --once --every 1s --config p.yml
+	assert_output --partial "give --once or --every, not both"
+	run -2 safedeploy probe run --every 1x --config p.yml
+	assert_output --partial "--every:"
+}
+
+@test "probe: --publish runs after each page with SAFEDEPLOY_PAGE_DIR" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	printf 'endpoints:\n  - {name: api, url: "%s", conditions: ["[STATUS] == 200"]}\n' "$(url 127.0.0.2 /health)" > p.yml
+	run -0 --separate-stderr probe_round --publish 'cp "$SAFEDEPLOY_PAGE_DIR/summary.json" published.json'
+	run -0 cmp site/summary.json published.json
+	run -0 --separate-stderr probe_round --publish 'exit 3'
+	assert_equal "$stderr" "safedeploy: --publish command exited with status 3"
+}
+
+@test "probe: a corrupt, foreign or locked history is a clear error" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	printf 'endpoints:\n  - {name: api, url: "%s", conditions: ["[STATUS] == 200"]}\n' "$(url 127.0.0.2 /health)" > p.yml
+	head -c 8192 /dev/urandom > h.db
+	run -4 --separate-stderr probe_round
+	assert_equal "$stderr" "safedeploy: cannot read the history 'h.db': file is not a database"
+	rm h.db
+	sqlite3 h.db "CREATE TABLE t(x)"
+	run -4 --separate-stderr probe_round
+	assert_equal "$stderr" "safedeploy: 'h.db' is a database, but not a safedeploy probe history"
+	rm h.db
+	run -0 --separate-stderr probe_round
+	# Another process holds the write lock for longer than we wait (5s).
+	python3 -c 'import sqlite3,time,sys; c=sqlite3.connect("h.db", isolation_level=None); c.execute("BEGIN EXCLUSIVE"); open("locked","w").close(); time.sleep(8)' &
+	local locker=$!
+	for _ in $(seq 50); do [ -e locked ] && break; sleep 0.1; done
+	run -4 --separate-stderr probe_round
+	assert_output ""
+	assert_equal "$stderr" "safedeploy: history 'h.db': database is locked"
+	kill "$locker"
+	wait "$locker" || true
+}
+
+@test "probe (jail): a full disk while writing the page leaves the old page intact" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	printf 'endpoints:\n  - {name: api, url: "%s", conditions: ["[STATUS] == 200"]}\n' "$(url 127.0.0.2 /health)" > p.yml
+	P=$PWD/p.yml run -4 jail bash -c '
+		safedeploy probe run --once --config "$P" --db "$JAIL/h.db" --out "$JAIL/vol/site" > /dev/null || exit 9
+		cp "$JAIL/vol/site/summary.json" "$JAIL/old.json"
+		cp "$JAIL/vol/site/index.html" "$JAIL/old.html"
+		dd if=/dev/zero of="$JAIL/vol/filler" bs=64k 2> /dev/null
+		safedeploy probe run --once --config "$P" --db "$JAIL/h.db" --out "$JAIL/vol/site" > /dev/null; s=$?
+		cmp "$JAIL/old.json" "$JAIL/vol/site/summary.json" && cmp "$JAIL/old.html" "$JAIL/vol/site/index.html" || exit 8
+		ls "$JAIL/vol/site"
+		exit $s'
+	assert_output --partial "cannot write"
+	assert_output --partial "No space left on device"
+	refute_output --partial ".tmp"
 }

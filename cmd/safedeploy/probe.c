@@ -1,25 +1,47 @@
 /* safedeploy probe: status-page checks run from somewhere else than what
  * they watch (DESIGN.md §4). `probe run --once` runs every check once, at
  * once, and says which are down. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "color.h"
 #include "fsutil.h"
 #include "msg.h"
+#include "history.h"
 #include "opts.h"
+#include "page.h"
+#include "paths.h"
 #include "probe.h"
+#include "progress.h"
+#include "units.h"
 
 enum {
 	OPT_ONCE = OPT_FIRST_OWN,
+	OPT_EVERY,
+	OPT_DB,
+	OPT_OUT,
+	OPT_PUBLISH,
 };
 
 static const struct opt_spec run_opts[] = {
 	{OPT_ONCE, "once", 0, OPT_NONE, NULL,
 	 "run every check once, then exit (1 if any is down)"},
+	{OPT_EVERY, "every", 0, OPT_REQUIRED, "DURATION",
+	 "run a round every DURATION until SIGTERM"},
+	{OPT_DB, "db", 0, OPT_REQUIRED, "FILE",
+	 "the history (default $XDG_STATE_HOME/safedeploy/probe.db)"},
+	{OPT_OUT, "out", 0, OPT_REQUIRED, "DIR",
+	 "write the status page there after each round"},
+	{OPT_PUBLISH, "publish", 0, OPT_REQUIRED, "CMD",
+	 "run CMD (through /bin/sh) after each page written"},
 	{OPT_CONFIG, "config", 0, OPT_REQUIRED, "FILE",
 	 "the checks: a Gatus file (endpoints:) or a safedeploy one "
 	 "(probe.endpoints:)"},
@@ -32,7 +54,10 @@ static const struct opt_spec run_opts[] = {
 static void probe_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: safedeploy probe run --once [--config FILE] [--json]\n"
+		"Usage: safedeploy probe run --once|--every DURATION [--config "
+		"FILE] [--db FILE]\n"
+		"                            [--out DIR] [--publish CMD] "
+		"[--json]\n"
 		"\n"
 		"Status-page checks (HTTP(S), TCP, TLS and DNS) in Gatus's "
 		"grammar, run from\n"
@@ -50,22 +75,103 @@ static void probe_usage(FILE *out)
 
 static void run_usage(void)
 {
-	printf("Usage: safedeploy probe run --once [--config FILE] [--json]\n"
+	printf("Usage: safedeploy probe run --once|--every DURATION [--config "
+	       "FILE] [--db FILE]\n"
+	       "                            [--out DIR] [--publish CMD] "
+	       "[--json]\n"
 	       "\n"
-	       "Run every check once, all at once: fresh connections, no DNS "
-	       "cache; a check is\n"
-	       "up when all its conditions hold. The checks come from --config "
-	       "FILE (a Gatus\n"
-	       "file's endpoints:, or probe.endpoints:), else from probe.endpoints "
-	       "in the\n"
-	       "configuration files.\n\nOptions:\n");
+	       "Run every check, all at once: fresh connections, no DNS "
+	       "cache; a check is up\n"
+	       "when all its conditions hold. Results go into the history; "
+	       "incidents open after\n"
+	       "failure-threshold failures in a row and close after "
+	       "success-threshold successes;\n"
+	       "with --out, the status page is written after each round. The "
+	       "checks come from\n"
+	       "--config FILE (a Gatus file's endpoints:, or "
+	       "probe.endpoints:), else from\n"
+	       "probe.endpoints in the configuration files.\n\nOptions:\n");
 	opts_print_help(stdout, run_opts);
+}
+
+struct run {
+	const char *file, *every_text, *db_path, *out, *publish;
+	bool once, json;
+	int64_t every_ms;
+	struct config cfg;
+	struct probe_config pc;
+	json_t *page_cfg; /* "page" of the Gatus file, or probe.page */
+	json_t *page_origins;
+	struct page_info info;
+	char db_buf[4200], host[256];
+	struct history *hist;
+};
+
+static const char *const PAGE_KEYS[] = {"name",	   "url",	  "id", "out",
+					"publish", "stale-after", NULL};
+
+/* A string setting of the page: FILE:LINE: page.KEY must be a string. */
+static int page_string(struct run *r, const char *key, const char **out)
+{
+	json_t *v = json_object_get(r->page_cfg, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v)) {
+		msg_error("page.%s must be a string", key);
+		return SD_EXIT_CANNOT;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int load_page(struct run *r)
+{
+	const char *k, *stale = NULL;
+	json_t *v;
+	int rc;
+
+	if (!r->page_cfg)
+		return 0;
+	if (!json_is_object(r->page_cfg)) {
+		msg_error("page must be a mapping of name, url, id, out, "
+			  "publish and stale-after");
+		return SD_EXIT_CANNOT;
+	}
+	json_object_foreach(r->page_cfg, k, v)
+	{
+		bool known = false;
+
+		(void)v;
+		for (const char *const *p = PAGE_KEYS; *p; p++)
+			known |= !strcmp(*p, k);
+		if (!known)
+			msg_warn("'page.%s' is not supported; ignored", k);
+	}
+	if ((rc = page_string(r, "name", &r->info.name)) ||
+	    (rc = page_string(r, "url", &r->info.url)) ||
+	    (rc = page_string(r, "id", &r->info.id)) ||
+	    (!r->out && (rc = page_string(r, "out", &r->out))) ||
+	    (!r->publish && (rc = page_string(r, "publish", &r->publish))) ||
+	    (rc = page_string(r, "stale-after", &stale)))
+		return rc;
+	if (stale) {
+		struct sd_err err = {0};
+		int64_t ms;
+
+		if (units_parse_duration(stale, &ms, &err) < 0 || ms < 1000) {
+			msg_error("page.stale-after: %s",
+				  err.msg[0] ? err.msg : "at least 1s");
+			return SD_EXIT_CANNOT;
+		}
+		r->info.stale_after_s = ms / 1000;
+	}
+	return 0;
 }
 
 /* The checks: FILE when given (Gatus's endpoints:, or probe.endpoints:),
  * else probe.endpoints of the merged configuration. */
-static int load_checks(struct config *cfg, const char *file,
-		       struct probe_config *pc)
+static int load_checks(struct run *r)
 {
 	struct sd_err err = {0};
 	json_t *root = NULL, *origins = json_object();
@@ -75,35 +181,41 @@ static int load_checks(struct config *cfg, const char *file,
 	json_t *w, *v;
 	int rc = 0;
 
-	if (!file) {
-		if (probe_config_load(pc, cfg->root, prefix, cfg->origins,
-				      &err) < 0)
+	if (!r->file) {
+		if (probe_config_load(&r->pc, r->cfg.root, prefix,
+				      r->cfg.origins, &err) < 0)
 			rc = msg_err(&err);
+		r->page_cfg = json_incref(config_get(&r->cfg, "probe.page"));
 		goto warn;
 	}
-	if (fs_read_file(file, 16u << 20, &text, &len, &err) < 0 ||
-	    yaml_to_json(text, len, file, "", &root, origins, &err) < 0) {
+	if (fs_read_file(r->file, 16u << 20, &text, &len, &err) < 0 ||
+	    yaml_to_json(text, len, r->file, "", &root, origins, &err) < 0) {
 		rc = msg_err(&err);
 		goto out;
 	}
 	if (json_is_object(root) && json_object_get(root, "endpoints")) {
 		/* A Gatus file: what else it configures is not ours. */
 		prefix = "endpoints";
+		r->page_cfg = json_incref(json_object_get(root, "page"));
 		json_object_foreach(root, k, v)
 		{
 			const char *at =
 				json_string_value(json_object_get(origins, k));
 
 			(void)v;
-			if (strcmp(k, "endpoints"))
+			if (strcmp(k, "endpoints") && strcmp(k, "page"))
 				msg_warn("%s%s'%s' is not supported; ignored",
 					 at ? at : "", at ? ": " : "", k);
 		}
+	} else {
+		json_t *probe = json_object_get(root, "probe");
+
+		r->page_cfg = json_incref(json_object_get(probe, "page"));
 	}
-	if (probe_config_load(pc, root, prefix, origins, &err) < 0)
+	if (probe_config_load(&r->pc, root, prefix, origins, &err) < 0)
 		rc = msg_err(&err);
 warn:
-	json_array_foreach(pc->warnings, i, w)
+	json_array_foreach(r->pc.warnings, i, w)
 		msg_warn("%s", json_string_value(w));
 out:
 	free(text);
@@ -138,11 +250,49 @@ static void print_result(const struct probe_result *r, size_t name_width)
 		       json_string_value(json_object_get(c, "condition")));
 }
 
-static int run_once(struct probe_config *pc, bool json)
+static int64_t wall_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --publish: CMD through /bin/sh, in the page's directory's terms:
+ * SAFEDEPLOY_PAGE_DIR names it. A failure is reported, never fatal. */
+static void publish(const struct run *r)
+{
+	pid_t pid;
+	int wstatus;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		setenv("SAFEDEPLOY_PAGE_DIR", r->out, 1);
+		if (r->json)
+			dup2(STDERR_FILENO, STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", r->publish, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &wstatus, 0) < 0)
+		msg_error("--publish: cannot run '%s'", r->publish);
+	else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus))
+		msg_error("--publish command exited with status %d",
+			  WEXITSTATUS(wstatus));
+	else if (WIFSIGNALED(wstatus))
+		msg_error("--publish command was killed by signal %d",
+			  WTERMSIG(wstatus));
+}
+
+/* One round: run, print, record, write the page. 0 all up, 1 some down,
+ * 4 when the history or the page could not be written. */
+static int round_once(struct run *r)
+{
+	struct probe_config *pc = &r->pc;
 	struct probe_result *res = calloc(pc->n, sizeof(*res));
+	struct history_transition *tr = NULL;
 	struct sd_err err = {0};
-	size_t up = 0, width = 4;
+	size_t up = 0, width = 4, ntr = 0;
 	int rc;
 
 	if (!res)
@@ -158,85 +308,234 @@ static int run_once(struct probe_config *pc, bool json)
 	}
 	if (width > 40)
 		width = 40;
-	if (json) {
-		json_t *doc = json_object(), *list = json_array();
+	rc = up == pc->n ? SD_EXIT_OK : SD_EXIT_FAIL;
+	if (history_record(r->hist, pc, res, &tr, &ntr, &err) < 0)
+		rc = msg_err(&err);
+	if (r->json) {
+		json_t *doc = json_object(), *list = json_array(),
+		       *inc = json_array();
 
 		for (size_t i = 0; i < pc->n; i++)
 			json_array_append_new(list, probe_result_json(&res[i]));
+		for (size_t i = 0; i < ntr; i++)
+			json_array_append_new(
+				inc,
+				json_pack("{s:s, s:I, s:s, s:s, s:s}", "key",
+					  tr[i].key, "incident",
+					  (json_int_t)tr[i].incident, "event",
+					  tr[i].opened ? "opened" : "resolved",
+					  "idempotency_key", tr[i].idempotency,
+					  "reason", tr[i].reason));
 		json_object_set_new(doc, "version", json_integer(1));
 		json_object_set_new(doc, "up", json_integer((json_int_t)up));
 		json_object_set_new(doc, "down",
 				    json_integer((json_int_t)(pc->n - up)));
 		json_object_set_new(doc, "results", list);
+		json_object_set_new(doc, "incidents", inc);
 		cmd_print_json(doc);
 		json_decref(doc);
 	} else {
 		for (size_t i = 0; i < pc->n; i++)
 			print_result(&res[i], width);
+		for (size_t i = 0; i < ntr; i++)
+			printf("incident %lld %s: %s%s%s\n",
+			       (long long)tr[i].incident,
+			       tr[i].opened ? "opened" : "resolved", tr[i].key,
+			       tr[i].reason[0] ? ": " : "", tr[i].reason);
 		printf("%zu of %zu up\n", up, pc->n);
 	}
-	rc = up == pc->n ? SD_EXIT_OK : SD_EXIT_FAIL;
+	if (r->out) {
+		int64_t now = wall_ms();
+		json_t *data = history_page_data(r->hist, pc, now, &err);
+
+		if (!data || page_write(r->out, &r->info, data, now, &err) < 0)
+			rc = msg_err(&err);
+		else if (r->publish)
+			publish(r);
+		json_decref(data);
+	}
 	for (size_t i = 0; i < pc->n; i++)
 		probe_result_release(&res[i]);
 	free(res);
+	free(tr);
 	return fflush(stdout) ? SD_EXIT_CANNOT : rc;
 }
 
-static int cmd_probe_run(int argc, char **argv, struct cmd_ctx *ctx)
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* --every: rounds at planned times (start + k * interval, plus up to a
+ * tenth of the interval, at most 1s, of jitter), never drifting with how
+ * long a round takes; a round that overruns skips the times it missed. On
+ * SIGTERM or SIGINT the round under way finishes and the loop exits 0. */
+static int run_every(struct run *r)
+{
+	struct sigaction sa = {0};
+	int64_t start = progress_monotonic_ms(), k = 0, jitter_max;
+	int rc = SD_EXIT_OK;
+
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	jitter_max = r->every_ms / 10 < 1000 ? r->every_ms / 10 : 1000;
+	while (!stop_signal) {
+		int64_t planned, now;
+		uint32_t rnd = 0;
+
+		rc = round_once(r);
+		if (rc == SD_EXIT_CANNOT && !r->hist)
+			break;
+		now = progress_monotonic_ms();
+		do
+			planned = start + ++k * r->every_ms;
+		while (planned < now);
+		if (jitter_max > 0 &&
+		    getrandom(&rnd, sizeof(rnd), 0) == sizeof(rnd))
+			planned += (int64_t)(rnd % (uint32_t)jitter_max);
+		while (!stop_signal &&
+		       (now = progress_monotonic_ms()) < planned) {
+			struct timespec ts = {
+				.tv_sec = (planned - now) / 1000,
+				.tv_nsec = ((planned - now) % 1000) * 1000000,
+			};
+
+			nanosleep(&ts, NULL); /* EINTR on a signal */
+		}
+	}
+	if (stop_signal)
+		msg_warn("stopping on signal %d after the round",
+			 (int)stop_signal);
+	return stop_signal ? SD_EXIT_OK : rc;
+}
+
+static int open_history(struct run *r)
+{
+	struct sd_err err = {0};
+	const char *configured = NULL;
+
+	if (!r->db_path &&
+	    config_get_string(&r->cfg, "probe.db", &configured, &err) < 0)
+		return msg_err(&err);
+	if (!r->db_path && configured)
+		r->db_path = configured;
+	if (!r->db_path) {
+		char dir[4096];
+
+		if (paths_state_dir(dir, sizeof(dir), &err) < 0 ||
+		    fs_mkdirs(dir, 0700, &err) < 0)
+			return msg_err(&err);
+		snprintf(r->db_buf, sizeof(r->db_buf), "%s/probe.db", dir);
+		r->db_path = r->db_buf;
+	}
+	if (history_open(&r->hist, r->db_path, 5000, &err) < 0)
+		return msg_err(&err);
+	return 0;
+}
+
+static int parse_run_args(struct run *r, int argc, char **argv,
+			  struct cmd_ctx *ctx)
 {
 	struct opt_parser p;
-	const char *arg, *file = NULL;
-	bool once = false, json = false;
-	struct config cfg;
-	struct probe_config pc = {0};
-	int opt, rc;
+	const char *arg;
+	int opt, rc = 0;
 
 	if (opts_init(&p, argc, argv, run_opts, "safedeploy probe run", false) <
 	    0)
 		return SD_EXIT_CANNOT;
-	while ((opt = opts_next(&p, &arg)) != -1) {
+	while (!rc && (opt = opts_next(&p, &arg)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			opts_release(&p);
 			run_usage();
-			return SD_EXIT_OK;
+			rc = -1;
+			break;
 		case OPT_ONCE:
-			once = true;
+			r->once = true;
+			break;
+		case OPT_EVERY:
+			r->every_text = arg;
+			break;
+		case OPT_DB:
+			r->db_path = arg;
+			break;
+		case OPT_OUT:
+			r->out = arg;
+			break;
+		case OPT_PUBLISH:
+			r->publish = arg;
 			break;
 		case OPT_CONFIG:
-			file = arg;
+			r->file = arg;
 			break;
 		case OPT_JSON:
-			json = true;
+			r->json = true;
 			break;
 		default:
 			if (cmd_common_option(ctx, "safedeploy probe run", opt,
-					      arg)) {
-				opts_release(&p);
-				return SD_EXIT_USAGE;
-			}
+					      arg))
+				rc = SD_EXIT_USAGE;
 		}
 	}
-	if (opts_index(&p) < argc) {
+	if (!rc && opts_index(&p) < argc)
 		rc = msg_usage("safedeploy probe run",
 			       "unexpected argument '%s'",
 			       argv[opts_index(&p)]);
-		opts_release(&p);
-		return rc;
-	}
 	opts_release(&p);
-	if (!once)
-		return msg_usage("safedeploy probe run", "missing --once");
-	/* --config before the command is a configuration file like any
-	 * other; after it, the file of checks. */
-	rc = cmd_load_config(ctx, &cfg);
 	if (rc)
 		return rc;
-	rc = load_checks(&cfg, file, &pc);
+	if (r->once == !!r->every_text)
+		return msg_usage(
+			"safedeploy probe run",
+			r->once ? "give --once or --every, not both"
+				: "missing --once or --every DURATION");
+	if (r->every_text) {
+		struct sd_err err = {0};
+
+		if (units_parse_duration(r->every_text, &r->every_ms, &err) <
+			    0 ||
+		    r->every_ms < 1000)
+			return msg_usage("safedeploy probe run", "--every: %s",
+					 err.msg[0] ? err.msg : "at least 1s");
+	}
+	return 0;
+}
+
+static int cmd_probe_run(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct run r = {0};
+	int rc = parse_run_args(&r, argc, argv, ctx);
+
+	if (rc)
+		return rc < 0 ? SD_EXIT_OK : rc;
+	/* --config before the command is a configuration file like any
+	 * other; after it, the file of checks. */
+	rc = cmd_load_config(ctx, &r.cfg);
+	if (rc)
+		return rc;
+	rc = load_checks(&r);
 	if (!rc)
-		rc = run_once(&pc, json);
-	probe_config_release(&pc);
-	config_release(&cfg);
+		rc = load_page(&r);
+	if (!rc) {
+		int64_t smallest = r.pc.v[0].interval_ms;
+
+		for (size_t i = 1; i < r.pc.n; i++)
+			if (r.pc.v[i].interval_ms < smallest)
+				smallest = r.pc.v[i].interval_ms;
+		r.info.interval_s = (r.every_ms ? r.every_ms : smallest) / 1000;
+		if (gethostname(r.host, sizeof(r.host) - 1) == 0)
+			r.info.probe = r.host;
+		rc = open_history(&r);
+	}
+	if (!rc)
+		rc = r.once ? round_once(&r) : run_every(&r);
+	history_close(r.hist);
+	json_decref(r.page_cfg);
+	probe_config_release(&r.pc);
+	config_release(&r.cfg);
 	return rc;
 }
 

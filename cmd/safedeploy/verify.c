@@ -14,6 +14,7 @@
 #include "gitrev.h"
 #include "http.h"
 #include "k8s.h"
+#include "markup.h"
 #include "msg.h"
 #include "opts.h"
 #include "podlist.h"
@@ -1076,33 +1077,6 @@ static json_t *to_json(const struct verify *v, int status, json_t *summary)
 	return doc;
 }
 
-/* Text for XML attributes and content. */
-static void xml_put(FILE *out, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		default:
-			/* XML 1.0 forbids most control characters. */
-			if ((unsigned char)*s < 0x20 && !strchr("\t\n\r", *s))
-				fputc('?', out);
-			else
-				fputc(*s, out);
-		}
-	}
-}
-
 static int write_junit(const struct verify *v, const char *path)
 {
 	struct sd_err err = {0};
@@ -1131,7 +1105,7 @@ static int write_junit(const struct verify *v, const char *path)
 
 		fputs("    <testcase classname=\"safedeploy.verify\" name=\"",
 		      out);
-		xml_put(out, t->name);
+		markup_escape(out, t->name);
 		fprintf(out, "\" time=\"%.3f\"", t->seconds);
 		if (t->verdict == V_MATCH) {
 			fputs("/>\n", out);
@@ -1143,9 +1117,9 @@ static int write_junit(const struct verify *v, const char *path)
 						    : "failure",
 		      out);
 		fputs(" message=\"", out);
-		xml_put(out, verdict_names[t->verdict]);
+		markup_escape(out, verdict_names[t->verdict]);
 		fputs(": ", out);
-		xml_put(out, t->reason);
+		markup_escape(out, t->reason);
 		fputs("\"/>\n    </testcase>\n", out);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", out);

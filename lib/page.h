@@ -1,0 +1,36 @@
+/* The status page: index.html (self-contained: inline CSS and JS, nothing
+ * loaded from any other host), summary.json in Atlassian Statuspage's v2
+ * format (plus our data under "x_safedeploy") and history.json, each
+ * written atomically (a reader sees the old file or the new one, never
+ * half of one; a full disk leaves the old page as it was). */
+#ifndef SD_PAGE_H
+#define SD_PAGE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "err.h"
+
+struct page_info {
+	const char *id;	       /* Statuspage page id (default "status") */
+	const char *name;      /* the page's title (default "Status") */
+	const char *url;       /* where it is published, or NULL */
+	int64_t interval_s;    /* how often the probe runs */
+	int64_t stale_after_s; /* older than this: STALE (default 3 intervals) */
+	const char *probe;     /* where the probe runs (host name) */
+};
+
+/* summary.json's document, from history_page_data's; generated_ms is the
+ * generation time (page.updated_at). */
+json_t *page_summary(const struct page_info *info, json_t *data,
+		     int64_t generated_ms);
+
+/* The HTML page for that summary and data. Malloc'd. */
+char *page_html(const struct page_info *info, json_t *summary, json_t *data);
+
+/* Write the three files into dir (created if missing). */
+int page_write(const char *dir, const struct page_info *info, json_t *data,
+	       int64_t generated_ms, struct sd_err *err);
+
+#endif

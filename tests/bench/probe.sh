@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Benchmark: one round of safedeploy probe over 500 HTTP checks on loopback
+# (nginx, one listener per 127.2.x.y address, each answering its own JSON),
+# side by side with the shell loop people write today (curl for the status,
+# jq for the body, per endpoint). The round includes writing the history and
+# the status page. Prints wall times, the ratio and the peak memory against
+# the targets: the round under 2 s, at least 20x the loop, under 64 MB.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=$PWD/bin/safedeploy
+for tool in nginx curl jq /usr/bin/time; do
+	command -v "$tool" > /dev/null || { echo "bench: needs $tool (make deps)" >&2; exit 1; }
+done
+checks=${BENCH_CHECKS:-500}
+runs=${BENCH_RUNS:-5}
+port=${BENCH_PORT:-18800}
+work=$(mktemp -d)
+nginx_pid=
+cleanup() {
+	[ -z "$nginx_pid" ] || kill "$nginx_pid" 2> /dev/null || true
+	wait 2> /dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+export XDG_STATE_HOME=$work/state
+
+addr() { echo "127.2.$(($1 / 250)).$(($1 % 250 + 1))"; }
+
+{
+	echo "daemon off; master_process off; worker_processes 1;"
+	echo "pid $work/nginx.pid; error_log $work/error.log warn;"
+	echo "worker_rlimit_nofile 16384;"
+	echo "events { worker_connections 8192; }"
+	echo "http {"
+	echo "  access_log off;"
+	echo "  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp;"
+	echo "  fastcgi_temp_path $work/tmp; uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;"
+	echo "  server {"
+	for ((i = 0; i < checks; i++)); do echo "    listen $(addr "$i"):$port;"; done
+	echo "    location / { default_type application/json;"
+	echo "      return 200 '{\"status\":\"UP\",\"host\":\"\$server_addr\"}'; }"
+	echo "  }"
+	echo "}"
+} > "$work/nginx.conf"
+mkdir -p "$work/tmp"
+nginx -p "$work" -c "$work/nginx.conf" 2> "$work/nginx.err" &
+nginx_pid=$!
+last=$(addr $((checks - 1)))
+for _ in $(seq 100); do
+	curl -s -m 1 "http://$last:$port/" > /dev/null 2>&1 && break
+	sleep 0.05
+done
+curl -sf -m 2 "http://$last:$port/" | grep -q UP || { cat "$work/nginx.err" "$work/error.log" >&2; exit 1; }
+
+for ((i = 0; i < checks; i++)); do echo "http://$(addr "$i"):$port/health"; done > "$work/urls.txt"
+{
+	echo "endpoints:"
+	for ((i = 0; i < checks; i++)); do
+		printf '  - {name: "svc-%d", url: "http://%s:%d/health", conditions: ["[STATUS] == 200", "[BODY].status == UP"]}\n' \
+			"$i" "$(addr "$i")" "$port"
+	done
+} > "$work/checks.yml"
+
+loop() {
+	local u code up=0
+	while read -r u; do
+		code=$(curl -s -o "$work/body" -w '%{http_code}' "$u") || true
+		[ "$code" = 200 ] && [ "$(jq -r .status "$work/body")" = UP ] && up=$((up + 1))
+	done < "$work/urls.txt"
+	echo "$up" > "$work/loop.out"
+}
+
+ours() {
+	"$bin" probe run --once --config "$work/checks.yml" --db "$work/h.db" \
+		--out "$work/site" > "$work/ours.out"
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Best of N wall time, in milliseconds.
+best_of() {
+	local n=$1 best='' start t r
+	shift
+	for ((r = 0; r < n; r++)); do
+		start=$(now_ms)
+		"$@" > /dev/null
+		t=$(($(now_ms) - start))
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+	done
+	echo "$best"
+}
+
+ours_ms=$(best_of "$runs" ours)
+grep -q "^$checks of $checks up" "$work/ours.out" || { echo "bench: the probe did not see every check up" >&2; tail -3 "$work/ours.out" >&2; exit 1; }
+loop_ms=$(best_of 1 loop)
+[ "$(cat "$work/loop.out")" = "$checks" ] || { echo "bench: the loop did not see every check up" >&2; exit 1; }
+peak_kb=$( { /usr/bin/time -f %M "$bin" probe run --once --config "$work/checks.yml" \
+	--db "$work/h.db" --out "$work/site" > /dev/null; } 2>&1 | tail -1)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / (b > 0 ? b : 1) }'; }
+verdict() { awk -v c="$1" 'BEGIN { print (c ? "ok" : "MISSED") }'; }
+r=$(ratio "$loop_ms" "$ours_ms")
+printf 'probe: one round of %d HTTP checks on loopback (nginx), best of %d runs\n' "$checks" "$runs"
+printf '  %-44s %8d ms\n' "shell loop (curl, then jq, per check)" "$loop_ms"
+printf '  %-44s %8d ms\n' "safedeploy probe run --once (history, page)" "$ours_ms"
+printf '  %-44s %8s %10s %s\n' "figure" "value" "target" ""
+printf '  %-44s %8s %10s %s\n' "round, ms" "$ours_ms" "< 2000" "$(verdict "$((ours_ms < 2000))")"
+printf '  %-44s %8s %10s %s\n' "loop / probe" "${r}x" ">= 20x" "$(verdict "$(awk -v r="$r" 'BEGIN { print (r >= 20) }')")"
+printf '  %-44s %8s %10s %s\n' "peak KiB" "$peak_kb" "< 65536" "$(verdict "$((peak_kb < 65536))")"
