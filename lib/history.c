@@ -463,12 +463,18 @@ static json_t *ratio(sqlite3 *db, const char *key, int64_t now_ms,
 	return v;
 }
 
+/* The daily counts, oldest first, as columns (a page of many checks
+ * builds and parses one array per column, not an object per day):
+ * {"first": "2026-08-24", "checks": [...], "up": [...]}. */
 static json_t *days(sqlite3 *db, const char *key, int64_t now_ms)
 {
 	int64_t today = now_ms / DAY_MS, first = today - DAYS_SHOWN + 1;
 	sqlite3_stmt *st = NULL;
-	json_t *list = json_array();
+	json_t *checks_col = json_array(), *up_col = json_array();
 	int64_t checks[DAYS_SHOWN] = {0}, up[DAYS_SHOWN] = {0};
+	time_t t = (time_t)(first * (DAY_MS / 1000));
+	struct tm tm;
+	char date[16];
 
 	if (sqlite3_prepare_v2(db,
 			       "SELECT hour / 24, sum(checks), sum(up) FROM "
@@ -488,41 +494,42 @@ static json_t *days(sqlite3 *db, const char *key, int64_t now_ms)
 	}
 	sqlite3_finalize(st);
 	for (int64_t d = 0; d < DAYS_SHOWN; d++) {
-		time_t t = (time_t)((first + d) * (DAY_MS / 1000));
-		struct tm tm;
-		char date[16];
-
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-		json_array_append_new(list,
-				      json_pack("{s:s, s:I, s:I}", "date", date,
-						"checks", (json_int_t)checks[d],
-						"up", (json_int_t)up[d]));
+		json_array_append_new(checks_col, json_integer(checks[d]));
+		json_array_append_new(up_col, json_integer(up[d]));
 	}
-	return list;
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	return json_pack("{s:s, s:o, s:o}", "first", date, "checks", checks_col,
+			 "up", up_col);
 }
 
+/* The last RECENT results, oldest first, as columns:
+ * {"at_ms": [...], "up": [...], "duration_ms": [...]}. */
 static json_t *recent(sqlite3 *db, const char *key)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *list = json_array();
+	json_t *at = json_array(), *up = json_array(), *ms = json_array();
 
 	if (sqlite3_prepare_v2(db,
 			       "SELECT at_ms, up, duration_ms FROM results "
 			       "WHERE key = ? ORDER BY at_ms DESC LIMIT ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return list;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, RECENT);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_insert_new(
-			list, 0,
-			json_pack("{s:I, s:b, s:I}", "at_ms",
-				  (json_int_t)sqlite3_column_int64(st, 0), "up",
-				  sqlite3_column_int(st, 1), "duration_ms",
-				  (json_int_t)sqlite3_column_int64(st, 2)));
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, RECENT);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			json_array_insert_new(
+				at, 0,
+				json_integer(sqlite3_column_int64(st, 0)));
+			json_array_insert_new(
+				up, 0, json_boolean(sqlite3_column_int(st, 1)));
+			json_array_insert_new(
+				ms, 0,
+				json_integer(sqlite3_column_int64(st, 2)));
+		}
+	}
 	sqlite3_finalize(st);
-	return list;
+	return json_pack("{s:o, s:o, s:o}", "at_ms", at, "up", up,
+			 "duration_ms", ms);
 }
 
 static json_t *component(struct history *h, const struct probe_endpoint *ep,

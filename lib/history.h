@@ -47,9 +47,10 @@ int history_record(struct history *h, const struct probe_config *pc,
 /* What the page shows, for every endpoint of pc, as of now_ms:
  *   {"components": [{"key", "name", "group", "state": "up|down|unknown",
  *     "failures": N (in a row), "since_ms", "last": {result}, "uptime":
- *     {"24h", "7d", "30d"} (ratios or null), "days": [{"date", "checks",
- *     "up"}] (90, oldest first), "recent": [{"at_ms", "up",
- *     "duration_ms"}] (last 50)}],
+ *     {"24h", "7d", "30d"} (ratios or null), "days": {"first": date,
+ *     "checks": [90 counts], "up": [90 counts]} (oldest first), "recent":
+ *     {"at_ms": [...], "up": [...], "duration_ms": [...]} (the last 50,
+ *     oldest first)}],
  *   "incidents": [{"id", "key", "opened_ms", "resolved_ms", "reason"}]
  *     (open ones, and those resolved in the last 7 days)} */
 json_t *history_page_data(struct history *h, const struct probe_config *pc,

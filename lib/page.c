@@ -187,6 +187,46 @@ json_t *page_summary(const struct page_info *info, json_t *data,
 	return doc;
 }
 
+/* The daily bars: one span per day, its date and uptime in the title. */
+static void day_bars(FILE *f, json_t *days)
+{
+	json_t *checks = json_object_get(days, "checks"),
+	       *up = json_object_get(days, "up");
+	struct tm tm = {0};
+	time_t first;
+
+	if (!strptime(
+		    json_string_value(json_object_get(days, "first"))
+			    ? json_string_value(json_object_get(days, "first"))
+			    : "",
+		    "%Y-%m-%d", &tm))
+		return;
+	first = timegm(&tm);
+	for (size_t k = 0; k < json_array_size(checks); k++) {
+		json_int_t n = json_integer_value(json_array_get(checks, k)),
+			   ok = json_integer_value(json_array_get(up, k));
+		time_t t = first + (time_t)k * 86400;
+		char date[16];
+
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+		if (!n) {
+			fprintf(f,
+				"<span class=\"bar\" title=\"%s: no "
+				"data\"></span>",
+				date);
+			continue;
+		}
+		fprintf(f,
+			"<span class=\"bar %s\" title=\"%s: %.2f%% of %lld "
+			"checks\"></span>",
+			ok == n		     ? "ok"
+			: ok * 100 >= n * 95 ? "some"
+					     : "bad",
+			date, 100.0 * (double)ok / (double)n, (long long)n);
+	}
+}
+
 static void pct(FILE *f, json_t *v)
 {
 	if (json_is_number(v))
@@ -283,9 +323,11 @@ char *page_html(const struct page_info *info, json_t *summary, json_t *data)
 	      "status unknown.</div>\n",
 	      f);
 	fputs("<p class=\"overall ", f);
-	markup_escape(f, json_string_value(json_object_get(status, "indicator")));
+	markup_escape(f,
+		      json_string_value(json_object_get(status, "indicator")));
 	fputs("\">", f);
-	markup_escape(f, json_string_value(json_object_get(status, "description")));
+	markup_escape(
+		f, json_string_value(json_object_get(status, "description")));
 	fputs("</p></header>\n<main>\n", f);
 	json_array_foreach(json_object_get(summary, "incidents"), i, inc)
 	{
@@ -295,9 +337,11 @@ char *page_html(const struct page_info *info, json_t *summary, json_t *data)
 		fputs("<section class=\"incident\" id=\"", f);
 		markup_escape(f, json_string_value(json_object_get(inc, "id")));
 		fputs("\"><strong>", f);
-		markup_escape(f, json_string_value(json_object_get(inc, "name")));
+		markup_escape(f,
+			      json_string_value(json_object_get(inc, "name")));
 		fputs("</strong> since ", f);
-		markup_escape(f, json_string_value(json_object_get(inc, "created_at")));
+		markup_escape(f, json_string_value(
+					 json_object_get(inc, "created_at")));
 		fputs("<br><code>", f);
 		markup_escape(f, json_string_value(json_object_get(u, "body")));
 		fputs("</code></section>\n", f);
@@ -306,10 +350,9 @@ char *page_html(const struct page_info *info, json_t *summary, json_t *data)
 	{
 		json_t *sc = json_array_get(
 			json_object_get(summary, "components"), i);
-		json_t *up = json_object_get(c, "uptime"), *d;
+		json_t *up = json_object_get(c, "uptime");
 		const char *st =
 			json_string_value(json_object_get(sc, "status"));
-		size_t k;
 		int lv = 0;
 
 		for (int l = 0; l < 4; l++)
@@ -319,33 +362,15 @@ char *page_html(const struct page_info *info, json_t *summary, json_t *data)
 		      "class=\"name\">",
 		      f);
 		if (json_is_string(json_object_get(c, "group"))) {
-			markup_escape(f, json_string_value(json_object_get(c, "group")));
+			markup_escape(f, json_string_value(
+						 json_object_get(c, "group")));
 			fputs(" / ", f);
 		}
 		markup_escape(f, component_name(c));
 		fprintf(f, "</span><span class=\"%s\">%s</span></div>\n",
 			STATUS_NAMES[lv], LABELS[lv]);
 		fputs("<div class=\"bars\">", f);
-		json_array_foreach(json_object_get(c, "days"), k, d)
-		{
-			json_int_t n = json_integer_value(
-					   json_object_get(d, "checks")),
-				   ok = json_integer_value(
-					   json_object_get(d, "up"));
-
-			fprintf(f, "<span class=\"bar %s\" title=\"",
-				!n		     ? ""
-				: ok == n	     ? "ok"
-				: ok * 100 >= n * 95 ? "some"
-						     : "bad");
-			markup_escape(f, json_string_value(json_object_get(d, "date")));
-			if (n)
-				fprintf(f, ": %.2f%% of %lld checks\"></span>",
-					100.0 * (double)ok / (double)n,
-					(long long)n);
-			else
-				fputs(": no data\"></span>", f);
-		}
+		day_bars(f, json_object_get(c, "days"));
 		fputs("</div><div class=\"uptime\">Uptime 24h ", f);
 		pct(f, json_object_get(up, "24h"));
 		fputs(" &middot; 7 days ", f);
@@ -366,7 +391,7 @@ static int write_json(const char *dir, const char *name, json_t *doc,
 		      struct sd_err *err)
 {
 	char path[4200];
-	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int rc;
 
 	if (!text)

@@ -321,7 +321,8 @@ probe_round() {
 		x = s["x_safedeploy"]
 		print(x["stale_after_seconds"], x["interval_seconds"], sorted(x["components"]["core-api"]["uptime"]))
 		h = json.load(open("site/history.json"))
-		print(len(h["components"][0]["days"]), h["components"][0]["recent"][-1]["up"])
+		d = h["components"][0]["days"]
+		print(len(d["checks"]), len(d["up"]), d["up"][-1], h["components"][0]["recent"]["up"][-1])
 	PY
 	assert_line "example Example <b>status</b> Etc/UTC"
 	assert_line "critical Major Service Outage"
@@ -330,7 +331,7 @@ probe_round() {
 	assert_line "investigating critical -script-alert-1---script- https://status.example-status.net#inc-1"
 	assert_line "1 consecutive failures: [STATUS] (404) == 200"
 	assert_line "180 60 ['24h', '30d', '7d']"
-	assert_line "90 True"
+	assert_line "90 90 1 True"
 	# Self-contained: nothing loaded from anywhere; names escaped; the
 	# generation time readable without JavaScript.
 	run -1 grep -Eio '(src|href)=|@import|url\(' site/index.html
@@ -350,7 +351,9 @@ probe_round() {
 		sleep 0.1
 	done
 	kill -TERM "$pid"
-	run -0 wait "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
 	run -0 grep -c '^1 of 1 up' every.out
 	[ "$output" -ge 3 ]
 	run -0 cat every.err

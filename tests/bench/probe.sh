@@ -22,6 +22,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+[ -z "${BENCH_KEEP:-}" ] || trap - EXIT
 export XDG_STATE_HOME=$work/state
 
 addr() { echo "127.2.$(($1 / 250)).$(($1 % 250 + 1))"; }
