@@ -48,6 +48,9 @@ const struct config_key config_keys[] = {
 	{"probe", CFG_SECTION, NULL, "safedeploy probe"},
 	{"probe.endpoints", CFG_ANY, NULL,
 	 "the checks: a list of Gatus endpoints (name, url, conditions...)"},
+	{"probe.alerting", CFG_ANY, NULL,
+	 "webhooks for incidents: custom (url, method, body, headers) and "
+	 "slack (webhook-url)"},
 	{"probe.db", CFG_STRING, NULL,
 	 "the history (default $XDG_STATE_HOME/safedeploy/probe.db)"},
 	{"probe.page", CFG_SECTION, NULL, "the status page"},

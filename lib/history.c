@@ -42,7 +42,11 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS transitions(idempotency TEXT PRIMARY KEY,"
 	" incident INTEGER NOT NULL, kind TEXT NOT NULL, at_ms INTEGER NOT NULL,"
 	" sent_ms INTEGER, attempts INTEGER NOT NULL DEFAULT 0,"
-	" last_error TEXT);";
+	" last_error TEXT);"
+	"CREATE TABLE IF NOT EXISTS deliveries(id TEXT PRIMARY KEY,"
+	" transition TEXT NOT NULL, sent_ms INTEGER,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL"
+	" DEFAULT 0, last_error TEXT);";
 
 static int db_fail(struct history *h, struct sd_err *err, const char *what)
 {
@@ -622,4 +626,128 @@ json_t *history_page_data(struct history *h, const struct probe_config *pc,
 	json_object_set_new(doc, "components", comps);
 	json_object_set_new(doc, "incidents", inc);
 	return doc;
+}
+
+int history_pending(struct history *h, struct history_transition **v, size_t *n,
+		    struct sd_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(h->db,
+			       "SELECT t.idempotency, t.incident, t.kind, "
+			       "t.at_ms, i.key, i.reason FROM transitions t "
+			       "JOIN incidents i ON i.id = t.incident WHERE "
+			       "t.sent_ms IS NULL ORDER BY t.at_ms LIMIT 1000",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(h, err, "cannot read the history");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct history_transition *t;
+		const char *reason = (const char *)sqlite3_column_text(st, 5);
+
+		if (*n == cap) {
+			size_t c = cap ? 2 * cap : 8;
+			struct history_transition *g =
+				realloc(*v, c * sizeof(*g));
+
+			if (!g) {
+				sqlite3_finalize(st);
+				return err_set(err, SD_EXIT_CANNOT,
+					       "out of memory");
+			}
+			*v = g;
+			cap = c;
+		}
+		t = &(*v)[(*n)++];
+		memset(t, 0, sizeof(*t));
+		snprintf(t->idempotency, sizeof(t->idempotency), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		t->incident = sqlite3_column_int64(st, 1);
+		t->opened = !strcmp((const char *)sqlite3_column_text(st, 2),
+				    "opened");
+		t->at_ms = sqlite3_column_int64(st, 3);
+		snprintf(t->key, sizeof(t->key), "%s",
+			 (const char *)sqlite3_column_text(st, 4));
+		snprintf(t->reason, sizeof(t->reason), "%s",
+			 reason ? reason : "");
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int history_delivery_get(struct history *h, const char *id, int *attempts,
+			 bool *sent, int64_t *next_ms)
+{
+	sqlite3_stmt *st = NULL;
+
+	*attempts = 0;
+	*sent = false;
+	*next_ms = 0;
+	if (sqlite3_prepare_v2(h->db,
+			       "SELECT attempts, sent_ms IS NOT NULL, next_ms "
+			       "FROM deliveries WHERE id = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*attempts = sqlite3_column_int(st, 0);
+		*sent = sqlite3_column_int(st, 1);
+		*next_ms = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int history_delivery_put(struct history *h, const char *id,
+			 const char *transition, bool sent, const char *error,
+			 int64_t now_ms, int64_t next_ms, struct sd_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(
+		    h->db,
+		    "INSERT INTO deliveries(id, transition, sent_ms, attempts, "
+		    "next_ms, last_error) VALUES (?, ?, ?, 1, ?, ?) ON "
+		    "CONFLICT(id) DO UPDATE SET attempts = attempts + 1, "
+		    "sent_ms = excluded.sent_ms, next_ms = excluded.next_ms, "
+		    "last_error = excluded.last_error",
+		    -1, &st, NULL) != SQLITE_OK)
+		return db_fail(h, err, "cannot write the history");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, transition, -1, SQLITE_STATIC);
+	if (sent)
+		sqlite3_bind_int64(st, 3, now_ms);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, next_ms);
+	if (error)
+		sqlite3_bind_text(st, 5, error, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0
+				 : db_fail(h, err, "cannot write the history");
+}
+
+int history_transition_done(struct history *h, const char *idempotency,
+			    int64_t now_ms, struct sd_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(h->db,
+			       "UPDATE transitions SET sent_ms = ? WHERE "
+			       "idempotency = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(h, err, "cannot write the history");
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_text(st, 2, idempotency, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0
+				 : db_fail(h, err, "cannot write the history");
 }

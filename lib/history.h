@@ -44,6 +44,22 @@ int history_record(struct history *h, const struct probe_config *pc,
 		   const struct probe_result *r, struct history_transition **tr,
 		   size_t *ntr, struct sd_err *err);
 
+/* Transitions whose alerts are not all delivered (or given up), oldest
+ * first, at most 1000. */
+int history_pending(struct history *h, struct history_transition **v, size_t *n,
+		    struct sd_err *err);
+/* The state of one delivery (an alert of a transition): attempts made,
+ * whether one succeeded, when the next may be made. */
+int history_delivery_get(struct history *h, const char *id, int *attempts,
+			 bool *sent, int64_t *next_ms);
+/* Record an attempt of delivery id (of transition). */
+int history_delivery_put(struct history *h, const char *id,
+			 const char *transition, bool sent, const char *error,
+			 int64_t now_ms, int64_t next_ms, struct sd_err *err);
+/* Every alert of the transition is delivered or given up. */
+int history_transition_done(struct history *h, const char *idempotency,
+			    int64_t now_ms, struct sd_err *err);
+
 /* What the page shows, for every endpoint of pc, as of now_ms:
  *   {"components": [{"key", "name", "group", "state": "up|down|unknown",
  *     "failures": N (in a row), "since_ms", "last": {result}, "uptime":

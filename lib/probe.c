@@ -322,6 +322,46 @@ static int load_conditions(const struct loader *l, const char *path,
 	return 0;
 }
 
+/* The webhook an alert goes to: a provider of alerting: we support
+ * (custom, slack); another type is a warning, and the alert is dropped. */
+static int load_alert(const struct loader *l, const char *path,
+		      struct probe_endpoint *ep, json_t *al)
+{
+	struct probe_alert a = {0};
+	bool enabled = true;
+	char tp[700];
+	struct probe_alert *v;
+
+	snprintf(tp, sizeof(tp), "%s.type", path);
+	if (get_bool(l, al, path, "enabled", &enabled) < 0 ||
+	    get_bool(l, al, path, "send-on-resolved", &a.send_on_resolved) <
+		    0 ||
+	    get_string(l, al, path, "type", true, &a.type) < 0 ||
+	    get_string(l, al, path, "description", false, &a.description) < 0) {
+		free(a.type);
+		free(a.description);
+		return -1;
+	}
+	if (!enabled || (strcmp(a.type, "custom") && strcmp(a.type, "slack"))) {
+		if (enabled)
+			warn(l, tp,
+			     "is a provider that is not supported (custom and "
+			     "slack are); the alert is ignored");
+		free(a.type);
+		free(a.description);
+		return 0;
+	}
+	v = realloc(ep->alerts, (ep->nalerts + 1) * sizeof(*v));
+	if (!v) {
+		free(a.type);
+		free(a.description);
+		return fail(l, path, "out of memory");
+	}
+	ep->alerts = v;
+	ep->alerts[ep->nalerts++] = a;
+	return 0;
+}
+
 static int load_alerts(const struct loader *l, const char *path,
 		       struct probe_endpoint *ep, json_t *obj)
 {
@@ -349,6 +389,8 @@ static int load_alerts(const struct loader *l, const char *path,
 					     &ep->failure_threshold) < 0 ||
 			       get_threshold(l, al, ap, "success-threshold",
 					     &ep->success_threshold) < 0))
+			return -1;
+		if (load_alert(l, ap, ep, al) < 0)
 			return -1;
 	}
 	return 0;
@@ -438,7 +480,81 @@ static void endpoint_release(struct probe_endpoint *ep)
 		cond_free(ep->conds[i]);
 	free(ep->conds);
 	free(ep->origin);
+	for (size_t i = 0; i < ep->nalerts; i++) {
+		free(ep->alerts[i].type);
+		free(ep->alerts[i].description);
+	}
+	free(ep->alerts);
 	memset(ep, 0, sizeof(*ep));
+}
+
+static const char *const CUSTOM_KEYS[] = {"url",     "method",	     "body",
+					  "headers", "placeholders", NULL};
+static const char *const SLACK_KEYS[] = {"webhook-url", NULL};
+
+/* alerting: beside the endpoints: custom (url, method, body, headers) and
+ * slack (webhook-url); any other provider is a warning. */
+static int load_providers(const struct loader *l, struct probe_config *pc,
+			  json_t *alerting, const char *path)
+{
+	const char *k;
+	json_t *v;
+
+	if (!alerting)
+		return 0;
+	if (!json_is_object(alerting))
+		return fail(l, path, "must be a mapping of providers");
+	pc->providers = calloc(2, sizeof(*pc->providers));
+	if (!pc->providers)
+		return fail(l, path, "out of memory");
+	json_object_foreach(alerting, k, v)
+	{
+		struct probe_provider *p = &pc->providers[pc->nproviders];
+		struct probe_endpoint tmp = {0};
+		bool slack = !strcmp(k, "slack");
+		char sub[512], up[600];
+		struct sd_err e = {0};
+
+		snprintf(sub, sizeof(sub), "%s.%s", path, k);
+		if (!slack && strcmp(k, "custom")) {
+			warn(l, sub, "is not supported; ignored");
+			continue;
+		}
+		if (!json_is_object(v))
+			return fail(l, sub, "must be a mapping");
+		check_keys(l, sub, v, slack ? SLACK_KEYS : CUSTOM_KEYS);
+		if (json_object_get(v, "placeholders"))
+			warn(l, sub, "placeholders are not supported; ignored");
+		pc->nproviders++;
+		p->type = strdup(k);
+		if (get_string(l, v, sub, slack ? "webhook-url" : "url", true,
+			       &p->url) < 0 ||
+		    (!slack &&
+		     (get_string(l, v, sub, "method", false, &p->method) < 0 ||
+		      get_string(l, v, sub, "body", false, &p->body) < 0 ||
+		      load_headers(l, sub, &tmp, v) < 0))) {
+			for (size_t i = 0; i < tmp.nheaders; i++)
+				free(tmp.headers[i]);
+			free(tmp.headers);
+			return -1;
+		}
+		p->headers = tmp.headers;
+		p->nheaders = tmp.nheaders;
+		snprintf(up, sizeof(up), "%s.%s", sub,
+			 slack ? "webhook-url" : "url");
+		if (http_url_check(p->url, NULL, 0, &e) < 0)
+			return fail(l, up, "%s", e.msg);
+	}
+	return 0;
+}
+
+const struct probe_provider *probe_provider(const struct probe_config *pc,
+					    const char *type)
+{
+	for (size_t i = 0; i < pc->nproviders; i++)
+		if (!strcmp(pc->providers[i].type, type))
+			return &pc->providers[i];
+	return NULL;
 }
 
 int probe_config_load(struct probe_config *pc, json_t *root, const char *prefix,
@@ -504,11 +620,65 @@ int probe_config_load(struct probe_config *pc, json_t *root, const char *prefix,
 					    "each its own name (or group)",
 					    pc->v[k].key);
 	}
+	/* alerting: sits beside endpoints (Gatus) or under probe. */
+	{
+		char apath[300];
+		size_t plen = strlen(prefix);
+		json_t *parent = root;
+
+		if (plen >= 9 && !strcmp(prefix + plen - 9, "endpoints")) {
+			snprintf(apath, sizeof(apath), "%.*salerting",
+				 (int)(plen - 9), prefix);
+			if (plen > 9)
+				parent = json_object_get(root, "probe");
+		} else {
+			snprintf(apath, sizeof(apath), "alerting");
+		}
+		if (load_providers(&l, pc, json_object_get(parent, "alerting"),
+				   apath) < 0)
+			return -1;
+	}
+	/* As Gatus: an alert whose provider is not configured is dropped,
+	 * with a warning (the thresholds still hold). */
+	for (size_t i = 0; i < pc->n; i++) {
+		struct probe_endpoint *ep = &pc->v[i];
+		size_t kept = 0;
+
+		for (size_t k = 0; k < ep->nalerts; k++) {
+			char msg[600];
+
+			if (probe_provider(pc, ep->alerts[k].type)) {
+				ep->alerts[kept++] = ep->alerts[k];
+				continue;
+			}
+			snprintf(msg, sizeof(msg),
+				 "%s%s%s: an alert of type '%s' without "
+				 "alerting.%s; the alert is ignored",
+				 ep->origin, *ep->origin ? ": " : "", ep->key,
+				 ep->alerts[k].type, ep->alerts[k].type);
+			json_array_append_new(pc->warnings, json_string(msg));
+			free(ep->alerts[k].type);
+			free(ep->alerts[k].description);
+		}
+		ep->nalerts = kept;
+	}
 	return 0;
 }
 
 void probe_config_release(struct probe_config *pc)
 {
+	for (size_t i = 0; i < pc->nproviders; i++) {
+		struct probe_provider *p = &pc->providers[i];
+
+		free(p->type);
+		free(p->url);
+		free(p->method);
+		free(p->body);
+		for (size_t k = 0; k < p->nheaders; k++)
+			free(p->headers[k]);
+		free(p->headers);
+	}
+	free(pc->providers);
 	for (size_t i = 0; i < pc->n; i++)
 		endpoint_release(&pc->v[i]);
 	free(pc->v);

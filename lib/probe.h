@@ -24,6 +24,23 @@ enum probe_kind {
 	PROBE_DNS,  /* a dns: block; url is the server */
 };
 
+/* One of an endpoint's alerts: a provider of the alerting section. */
+struct probe_alert {
+	char *type; /* "custom" or "slack" */
+	bool send_on_resolved;
+	char *description; /* NULL when none */
+};
+
+/* A webhook under alerting: (Gatus's custom and slack providers). */
+struct probe_provider {
+	char *type;   /* "custom" or "slack" */
+	char *url;    /* custom: url; slack: webhook-url */
+	char *method; /* custom: default POST */
+	char *body;   /* custom: a template, or NULL for our JSON */
+	char **headers;
+	size_t nheaders;
+};
+
 struct probe_endpoint {
 	char *name;
 	char *group; /* NULL when none */
@@ -45,6 +62,8 @@ struct probe_endpoint {
 	int failure_threshold; /* failures in a row that open an incident (3) */
 	int success_threshold; /* successes in a row that close it (2) */
 	char *origin;	       /* "file:line:column" of the endpoint, or "" */
+	struct probe_alert *alerts;
+	size_t nalerts;
 };
 
 struct probe_config {
@@ -52,7 +71,13 @@ struct probe_config {
 	size_t n;
 	json_t *warnings; /* strings: "file:line:col: 'x' is not supported…" */
 	int concurrency;  /* checks in flight at once (default 64) */
+	struct probe_provider *providers;
+	size_t nproviders;
 };
+
+/* The provider of that type, or NULL. */
+const struct probe_provider *probe_provider(const struct probe_config *pc,
+					    const char *type);
 
 /* Read the endpoints list at prefix in root ("endpoints" for a Gatus file,
  * "probe.endpoints" in the safedeploy config); origins maps dotted keys to

@@ -300,7 +300,7 @@ probe_round() {
 		endpoints:
 		  - {name: api, group: core, url: "$(url 127.0.0.2 /health)", conditions: ["[STATUS] == 200"]}
 		  - {name: "<script>alert(1)</script>", url: "$(url 127.0.0.2 /missing)", conditions: ["[STATUS] == 200"],
-		     alerts: [{failure-threshold: 1}]}
+		     alerts: [{type: custom, failure-threshold: 1}]}
 	EOF
 	local before after
 	before=$(date -u +%s)
@@ -413,4 +413,90 @@ probe_round() {
 	assert_output --partial "cannot write"
 	assert_output --partial "No space left on device"
 	refute_output --partial ".tmp"
+}
+
+hook_pod() { # the webhook receiver: /hook and /slack answer 200, /fail 500
+	printf '{"addr":"127.0.0.4","routes":{"/hook":{"json":{"ok":true}},"/slack":{"text":"ok"},"/fail":{"status":500,"json":{"error":"down"}}}}'
+}
+
+# The POSTs the receiver got: PATH IDEMPOTENCY-KEY BODY, one per line.
+posts() {
+	python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["method"] == "POST":
+        print(r["path"], r.get("headers", {}).get("Idempotency-Key", "-"), r["body"])' "$BATS_TEST_TMPDIR/requests.log"
+}
+
+@test "probe: webhook alerts, custom and Slack: one per transition, resolved only when asked, across restarts" {
+	FLEET_PORT=$(free_port)
+	start_fleet "$(hook_pod)"
+	cat > p.yml <<-EOF
+		alerting:
+		  custom: {url: "$(url 127.0.0.4 /hook)", headers: {X-Token: secret}}
+		  slack: {webhook-url: "$(url 127.0.0.4 /slack)"}
+		  pagerduty: {integration-key: x}
+		endpoints:
+		  - name: api
+		    url: "$(url 127.0.0.3 /health)"
+		    conditions: ["[STATUS] == 200"]
+		    alerts:
+		      - {type: custom, failure-threshold: 1, success-threshold: 1, send-on-resolved: true, description: "the API"}
+		      - {type: slack}
+	EOF
+	run -1 --separate-stderr probe_round
+	assert_output --partial '"sent": 2'
+	[[ $stderr == *"'alerting.pagerduty' is not supported; ignored"* ]]
+	run -1 --separate-stderr probe_round
+	assert_output --partial '"sent": 0'
+	stop_fleet
+	start_fleet "$(hook_pod)" "$(health 127.0.0.3 '{"ok":true}')"
+	run -0 --separate-stderr probe_round
+	assert_output --partial '"sent": 1'
+	run -0 posts
+	assert_equal "${#lines[@]}" 3
+	assert_line --index 0 --regexp '^/hook [0-9a-f]{16}-incident-1-opened-custom-0 \{"idempotency_key":"[0-9a-f]{16}-incident-1-opened","event":"opened","incident":1,"endpoint":\{"key":"api","name":"api","group":null,"url":"http://127\.0\.0\.3:[0-9]+/health"\},"description":"the API","reason":"1 consecutive failures: .*\[STATUS\] \(0\) == 200","at":"[0-9T:Z-]+"\}$'
+	assert_line --index 1 --regexp '^/slack [0-9a-f]{16}-incident-1-opened-slack-1 \{"text":":rotating_light: \*api\* is down: 1 consecutive failures: .*"\}$'
+	assert_line --index 2 --regexp '^/hook [0-9a-f]{16}-incident-1-resolved-custom-0 \{.*"event":"resolved".*\}$'
+	run -0 python3 -c 'import json,sys; print([json.loads(l).get("headers",{}).get("X-Token") for l in open(sys.argv[1]) if json.loads(l)["method"]=="POST"])' "$BATS_TEST_TMPDIR/requests.log"
+	assert_output "['secret', None, 'secret']"
+}
+
+@test "probe: a failing webhook is retried with backoff, then delivered once when it answers" {
+	FLEET_PORT=$(free_port)
+	start_fleet "$(hook_pod)"
+	cat > p.yml <<-EOF
+		alerting:
+		  custom: {url: "$(url 127.0.0.4 /fail)", body: '{"text": "[ENDPOINT_NAME] [ALERT_TRIGGERED_OR_RESOLVED]: [RESULT_ERRORS]"}'}
+		endpoints:
+		  - {name: 'say "hi"', url: "$(url 127.0.0.3 /health)", conditions: ["[STATUS] == 200"],
+		     alerts: [{type: custom, failure-threshold: 1}]}
+	EOF
+	run -1 --separate-stderr probe_round
+	assert_output --partial '"failed": 3'
+	[[ $stderr == *"custom alert for say \"hi\" (incident 1 opened), attempt 3: HTTP 500"* ]]
+	run -0 posts
+	assert_equal "${#lines[@]}" 3
+	assert_line --index 0 --regexp '^/fail [0-9a-f]{16}-incident-1-opened-custom-0 \{"text": "say \\"hi\\" TRIGGERED: 1 consecutive failures: .*"\}$'
+	# The receiver is fixed; the next round delivers it, once.
+	stop_fleet
+	sed -i 's|/fail|/hook|' p.yml
+	start_fleet "$(hook_pod)"
+	run -1 --separate-stderr probe_round
+	assert_output --partial '"sent": 1'
+	run -1 --separate-stderr probe_round
+	assert_output --partial '"sent": 0'
+	run -0 sqlite3 h.db "SELECT attempts, sent_ms IS NOT NULL FROM deliveries"
+	assert_output "4|1"
+}
+
+@test "probe: an alert without its provider is a warning, as in Gatus; a bad provider URL an error" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	printf 'endpoints:\n  - {name: api, url: "%s", conditions: ["[STATUS] == 200"], alerts: [{type: slack}]}\n' "$(url 127.0.0.2 /health)" > p.yml
+	run -0 --separate-stderr safedeploy probe run --once --config p.yml --db h.db
+	[[ $stderr == *"api: an alert of type 'slack' without alerting.slack; the alert is ignored"* ]]
+	printf 'alerting:\n  custom: {url: "ftp://x/"}\nendpoints:\n  - {name: api, url: "http://x/", conditions: ["[STATUS] == 200"]}\n' > p.yml
+	run -4 safedeploy probe run --once --config p.yml
+	assert_output --partial "alerting.custom.url"
 }

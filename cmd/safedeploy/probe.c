@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "cmd.h"
 #include "color.h"
 #include "fsutil.h"
@@ -203,7 +204,8 @@ static int load_checks(struct run *r)
 				json_string_value(json_object_get(origins, k));
 
 			(void)v;
-			if (strcmp(k, "endpoints") && strcmp(k, "page"))
+			if (strcmp(k, "endpoints") && strcmp(k, "page") &&
+			    strcmp(k, "alerting"))
 				msg_warn("%s%s'%s' is not supported; ignored",
 					 at ? at : "", at ? ": " : "", k);
 		}
@@ -291,8 +293,10 @@ static int round_once(struct run *r)
 	struct probe_config *pc = &r->pc;
 	struct probe_result *res = calloc(pc->n, sizeof(*res));
 	struct history_transition *tr = NULL;
+	struct alert_stats as = {0};
 	struct sd_err err = {0};
-	size_t up = 0, width = 4, ntr = 0;
+	size_t up = 0, width = 4, ntr = 0, k;
+	json_t *alert_errors, *w;
 	int rc;
 
 	if (!res)
@@ -311,6 +315,14 @@ static int round_once(struct run *r)
 	rc = up == pc->n ? SD_EXIT_OK : SD_EXIT_FAIL;
 	if (history_record(r->hist, pc, res, &tr, &ntr, &err) < 0)
 		rc = msg_err(&err);
+	/* The alerts of these transitions, and of earlier ones not yet
+	 * delivered: up to 3 attempts now, the rest in later rounds. */
+	alert_errors = json_array();
+	if (alert_deliver(r->hist, pc, 3, &as, alert_errors, &err) < 0)
+		rc = msg_err(&err);
+	json_array_foreach(alert_errors, k, w)
+		msg_warn("%s", json_string_value(w));
+	json_decref(alert_errors);
 	if (r->json) {
 		json_t *doc = json_object(), *list = json_array(),
 		       *inc = json_array();
@@ -332,6 +344,11 @@ static int round_once(struct run *r)
 				    json_integer((json_int_t)(pc->n - up)));
 		json_object_set_new(doc, "results", list);
 		json_object_set_new(doc, "incidents", inc);
+		json_object_set_new(doc, "alerts",
+				    json_pack("{s:I, s:I, s:I}", "sent",
+					      (json_int_t)as.sent, "failed",
+					      (json_int_t)as.failed, "given_up",
+					      (json_int_t)as.given_up));
 		cmd_print_json(doc);
 		json_decref(doc);
 	} else {
@@ -342,6 +359,9 @@ static int round_once(struct run *r)
 			       (long long)tr[i].incident,
 			       tr[i].opened ? "opened" : "resolved", tr[i].key,
 			       tr[i].reason[0] ? ": " : "", tr[i].reason);
+		if (as.sent)
+			printf("%zu alert%s sent\n", as.sent,
+			       as.sent == 1 ? "" : "s");
 		printf("%zu of %zu up\n", up, pc->n);
 	}
 	if (r->out) {

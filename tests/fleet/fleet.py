@@ -331,7 +331,8 @@ class PodHandler(serverkit.Handler):
             line["body"] = self.posted
             self.posted = None
         extra = {k: v for k, v in self.headers.items()
-                 if k.lower().startswith("x-")}
+                 if k.lower().startswith("x-")
+                 or k.lower() == "idempotency-key"}
         if extra:
             line["headers"] = extra
         self.server.fleet.log(line)
