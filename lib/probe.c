@@ -1,4 +1,5 @@
 /* safedeploy probe: endpoints and one round of checks; see probe.h. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -767,9 +768,41 @@ static void run_dns(struct probe_result *r)
 	dnsq_result_release(&d);
 }
 
+/* DNS checks run in threads beside the HTTP batch (each query waits on
+ * its own socket with its own deadline), at most DNS_THREADS at once. */
+#define DNS_THREADS 32
+
+struct dns_batch {
+	struct probe_result *results;
+	const size_t *idx;
+	size_t n;
+	size_t next; /* taken under lock */
+	pthread_mutex_t lock;
+};
+
+static void *dns_worker(void *arg)
+{
+	struct dns_batch *b = arg;
+
+	for (;;) {
+		size_t k;
+
+		pthread_mutex_lock(&b->lock);
+		k = b->next++;
+		pthread_mutex_unlock(&b->lock);
+		if (k >= b->n)
+			return NULL;
+		run_dns(&b->results[b->idx[k]]);
+	}
+}
+
 int probe_run_once(const struct probe_config *pc, struct probe_result *results,
 		   struct sd_err *err)
 {
+	struct dns_batch dns = {.results = results,
+				.lock = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t threads[DNS_THREADS];
+	size_t nthreads = 0, *dns_idx = calloc(pc->n + 1, sizeof(*dns_idx));
 	struct http_options o = {
 		.concurrency = pc->concurrency,
 		.max_body = MAX_BODY,
@@ -809,16 +842,31 @@ int probe_run_once(const struct probe_config *pc, struct probe_result *results,
 		rq->insecure = ep->insecure;
 		rq->follow = ep->follow;
 	}
+	for (size_t i = 0; dns_idx && i < pc->n; i++)
+		if (pc->v[i].kind == PROBE_DNS)
+			dns_idx[dns.n++] = i;
+	dns.idx = dns_idx;
 	c = http_client_new(&o, err);
-	if (!c) {
+	if (!c || !dns_idx) {
+		if (!dns_idx)
+			err_set(err, SD_EXIT_CANNOT, "out of memory");
 		rc = -1;
 		goto out;
 	}
+	for (; nthreads < dns.n && nthreads < DNS_THREADS; nthreads++)
+		if (pthread_create(&threads[nthreads], NULL, dns_worker,
+				   &dns) != 0)
+			break;
+	if (dns.n && !nthreads)
+		dns_worker(&dns); /* no thread: in turn, here */
 	started = now_ms();
-	if (nreq && http_request_all(c, reqs, nreq, hr, err) < 0) {
+	if (nreq && http_request_all(c, reqs, nreq, hr, err) < 0)
 		rc = -1;
+	for (size_t t = 0; t < nthreads; t++)
+		pthread_join(threads[t], NULL);
+	nthreads = 0;
+	if (rc < 0)
 		goto out;
-	}
 	for (size_t k = 0; k < nreq; k++) {
 		struct probe_result *r = &results[map[k]];
 		struct http_result *h = &hr[k];
@@ -835,12 +883,12 @@ int probe_run_once(const struct probe_config *pc, struct probe_result *results,
 		r->body_len = h->len;
 		h->body = NULL;
 	}
-	for (size_t i = 0; i < pc->n; i++) {
-		if (pc->v[i].kind == PROBE_DNS)
-			run_dns(&results[i]);
+	for (size_t i = 0; i < pc->n; i++)
 		evaluate(&results[i]);
-	}
 out:
+	for (size_t t = 0; t < nthreads; t++)
+		pthread_join(threads[t], NULL);
+	free(dns_idx);
 	for (size_t k = 0; hr && k < nreq; k++)
 		http_result_release(&hr[k]);
 	http_client_free(c);

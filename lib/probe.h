@@ -107,8 +107,8 @@ struct probe_result {
 };
 
 /* Run every endpoint once, all at once (HTTP, TCP and TLS on one libcurl
- * multi handle; DNS queries in turn after them), with fresh connections
- * and no DNS cache. results has pc->n elements. */
+ * multi handle; DNS queries in up to 32 threads beside them), with fresh
+ * connections and no DNS cache. results has pc->n elements. */
 int probe_run_once(const struct probe_config *pc, struct probe_result *results,
 		   struct sd_err *err);
 void probe_result_release(struct probe_result *r);

@@ -366,10 +366,27 @@ int run_undo(struct saferm *s)
 			  "(see --list)");
 		return SD_EXIT_FAIL;
 	}
-	if (fd < 0 || flock(fd, LOCK_SH) < 0) {
-		err_errno(&err, SD_EXIT_CANNOT, "cannot read '%s'", path);
-		if (fd >= 0)
+	if (fd >= 0 && flock(fd, LOCK_SH) == 0) {
+		struct stat a, b;
+
+		/* Compacted between the open and the lock: the path is
+		 * another file now, and '-' lines must go to that one. */
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+		    (a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
 			close(fd);
+			fd = open(path,
+				  O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0 && flock(fd, LOCK_SH) < 0) {
+				close(fd);
+				fd = -1;
+			}
+		}
+	} else if (fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		err_errno(&err, SD_EXIT_CANNOT, "cannot read '%s'", path);
 		return msg_err(&err);
 	}
 	if (jfile_read(&j, fd, path, &err) < 0) {
