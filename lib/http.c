@@ -74,6 +74,7 @@ struct transfer {
 	struct http_result *res;
 	const struct http_request *req;
 	struct curl_slist *headers; /* the client's plus the request's */
+	struct curl_slist *resolve; /* CURLOPT_RESOLVE's one entry */
 	size_t max_body;
 	bool too_large;
 	char errbuf[CURL_ERROR_SIZE];
@@ -326,6 +327,8 @@ static CURL *easy_for(struct http_client *c, const struct http_request *rq,
 		curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
 	if (rq->certinfo)
 		curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+	if (rq->resolve && (t->resolve = curl_slist_append(NULL, rq->resolve)))
+		curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
 	if (o->cacert)
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
 	if (o->client_cert)
@@ -517,7 +520,8 @@ static int get_batch(struct http_client *c, const struct http_request *reqs,
 				if (t[next].easy)
 					curl_easy_cleanup(t[next].easy);
 				curl_slist_free_all(t[next].headers);
-				t[next].headers = NULL;
+				curl_slist_free_all(t[next].resolve);
+				t[next].headers = t[next].resolve = NULL;
 				t[next].easy = NULL;
 				done++;
 			} else {
@@ -578,7 +582,8 @@ static int get_batch(struct http_client *c, const struct http_request *reqs,
 			finish(tr, msg->data.result);
 			curl_multi_remove_handle(c->multi, tr->easy);
 			curl_slist_free_all(tr->headers);
-			tr->headers = NULL;
+			curl_slist_free_all(tr->resolve);
+			tr->headers = tr->resolve = NULL;
 			if (c->npool < (size_t)c->opt.concurrency)
 				c->pool[c->npool++] = tr->easy;
 			else
@@ -603,6 +608,7 @@ static int get_batch(struct http_client *c, const struct http_request *reqs,
 			http_result_release(&results[i]);
 		}
 		curl_slist_free_all(t[i].headers);
+		curl_slist_free_all(t[i].resolve);
 		results[i].failure = HTTP_DEADLINE;
 		results[i].status = 0;
 		snprintf(results[i].error, sizeof(results[i].error),

@@ -77,6 +77,8 @@ struct http_request {
 	bool certinfo;	   /* read the certificates' expiry dates */
 	bool insecure;	   /* do not verify TLS (the client's, or this one) */
 	int follow;	   /* -1: the client's; 0 no; 1 yes */
+	const char *resolve; /* "host:port:address": connect there, not
+				where DNS says (NULL: DNS) */
 };
 
 struct http_client;

@@ -231,9 +231,9 @@ print(d["up"], d["down"])' <<< "$output"
 	run -2 safedeploy probe run --config bad8.yml
 	assert_output --partial "missing --once"
 	run -2 safedeploy probe frobnicate
-	assert_output --partial "unknown probe command 'frobnicate' (use run)"
+	assert_output --partial "unknown probe command 'frobnicate' (use run or independence)"
 	run -2 safedeploy probe
-	assert_output --partial "missing command (run)"
+	assert_output --partial "missing command (run or independence)"
 	run -4 safedeploy probe run --once
 	assert_output --partial "no 'probe.endpoints' to probe"
 }
@@ -499,4 +499,83 @@ for l in open(sys.argv[1]):
 	printf 'alerting:\n  custom: {url: "ftp://x/"}\nendpoints:\n  - {name: api, url: "http://x/", conditions: ["[STATUS] == 200"]}\n' > p.yml
 	run -4 safedeploy probe run --once --config p.yml
 	assert_output --partial "alerting.custom.url"
+}
+
+# A DNS name in wire format, as hex (for dnsmasq's --dns-rr).
+wire() {
+	local label out=""
+	IFS=. read -ra parts <<< "$1"
+	for label in "${parts[@]}"; do out+=$(printf '%02x' "${#label}")$(printf '%s' "$label" | od -An -tx1 | tr -d ' \n'); done
+	printf '%s00' "$out"
+}
+
+@test "probe independence: shared address, network, domain, provider, name servers, probe and page assets" {
+	command -v dnsmasq > /dev/null || skip "dnsmasq is not installed (make deps)"
+	FLEET_PORT=$(free_port)
+	DNS_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.53", 0)); print(s.getsockname()[1]); s.close()')
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+		--listen-address=127.0.0.53 --bind-interfaces --port="$DNS_PORT" \
+		--host-record=status.example-status.test,127.0.0.5 \
+		--host-record=api.example.test,127.0.0.5 \
+		--host-record=web.example.test,127.0.0.6 \
+		--host-record=cdn-edge.cdnprov.test,127.0.0.7 \
+		--cname=www.example-status.test,cdn-edge.cdnprov.test \
+		--cname=shop.example.test,cdn-edge.cdnprov.test \
+		--host-record=other.elsewhere.test,10.9.8.7 \
+		--dns-rr=example.test,2,"$(wire ns1.dnsprov.test)" \
+		--dns-rr=example-status.test,2,"$(wire ns1.dnsprov.test)" \
+		--dns-rr=elsewhere.test,2,"$(wire a.ns.other.test)" 2> "$BATS_TEST_TMPDIR/dnsmasq.err" &
+	DNS_PID=$!
+	sleep 0.3
+	start_fleet "{\"addr\":\"127.0.0.5\",\"routes\":{\"/\":{\"content_type\":\"text/html\",\"text\":\"<html><script src=\\\"http://api.example.test/app.js\\\"></script><img src='//img.cdnprov.test/x.png'></html>\"}}}"
+	cat > p.yml <<-EOF
+		page: {url: "http://status.example-status.test:$FLEET_PORT/"}
+		endpoints:
+		  - {name: api, url: "http://api.example.test/health", conditions: ["[STATUS] == 200"]}
+		  - {name: web, url: "https://web.example.test/", conditions: ["[STATUS] == 200"]}
+		  - {name: shop, url: "https://shop.example.test/", conditions: ["[STATUS] == 200"]}
+	EOF
+	run -1 safedeploy probe independence --config p.yml --dns-server "127.0.0.53:$DNS_PORT"
+	assert_line "FAIL  address      the page's status.example-status.test and api.example.test (api) share the address 127.0.0.5"
+	assert_line "WARN  address      the page's status.example-status.test and web.example.test (web) are in the same network (127.0.0.6)"
+	assert_line "FAIL  nameservers  the page's status.example-status.test and api.example.test (api) have the name server ns1.dnsprov.test in common"
+	assert_line "FAIL  assets       the page loads from api.example.test, a monitored host (api)"
+	assert_line "WARN  assets       the page loads from img.cdnprov.test: it depends on that host too"
+	assert_line "PASS  domain       domain: nothing shared with the 3 monitored hosts"
+	assert_line --regexp '^[0-9]+ FAIL, [0-9]+ WARN$'
+	# The page on its own domain, but behind the shop's CDN: the CNAME
+	# gives the provider away, and the CDN's edge address is shared.
+	cat > p.yml <<-EOF
+		page: {url: "http://www.example-status.test/"}
+		endpoints:
+		  - {name: shop, url: "https://shop.example.test/", conditions: ["[STATUS] == 200"]}
+	EOF
+	run -1 safedeploy probe independence --config p.yml --dns-server "127.0.0.53:$DNS_PORT" --json
+	run -0 jq -r '.findings[] | .verdict + " " + .check' <<< "$output"
+	assert_line "WARN provider"
+	assert_line "FAIL address"
+	assert_line "FAIL nameservers"
+	assert_line "PASS domain"
+	# A page under a monitored domain; a target on the probe's own host.
+	local me
+	me=$(hostname -I | awk '{print $1}')
+	cat > p.yml <<-EOF
+		page: {url: "http://status.example.test/"}
+		endpoints:
+		  - {name: web, url: "https://web.example.test/", conditions: ["[STATUS] == 200"]}
+		  - {name: self, url: "tcp://${me:-127.0.0.1}:22", conditions: ["[CONNECTED] == true"]}
+	EOF
+	local want=1
+	[ -n "$me" ] || want=0
+	run "-$want" safedeploy probe independence --config p.yml --dns-server "127.0.0.53:$DNS_PORT"
+	assert_line --partial "WARN  domain       the page's status.example.test is under example.test, a monitored domain (web)"
+	if [ -n "$me" ]; then
+		assert_line "FAIL  probe        the probe runs on $me, the address of $me (self)"
+	fi
+	run -4 safedeploy probe independence --config p.yml --dns-server "127.0.0.53:$DNS_PORT" --config /dev/null
+	printf 'endpoints:\n  - {name: a, url: "http://x/", conditions: ["[STATUS] == 200"]}\n' > nopage.yml
+	run -4 safedeploy probe independence --config nopage.yml
+	assert_output --partial "page.url is not set"
+	run -2 safedeploy probe independence --config nopage.yml --dns-server nonsense
+	assert_output --partial "--dns-server:"
 }

@@ -17,6 +17,8 @@
 #include "fsutil.h"
 #include "msg.h"
 #include "history.h"
+#include "dnsq.h"
+#include "indep.h"
 #include "opts.h"
 #include "page.h"
 #include "paths.h"
@@ -30,6 +32,18 @@ enum {
 	OPT_DB,
 	OPT_OUT,
 	OPT_PUBLISH,
+	OPT_DNS_SERVER,
+};
+
+static const struct opt_spec indep_opts[] = {
+	{OPT_CONFIG, "config", 0, OPT_REQUIRED, "FILE",
+	 "the checks and page.url: a Gatus file, or probe.endpoints"},
+	{OPT_DNS_SERVER, "dns-server", 0, OPT_REQUIRED, "IP[:PORT]",
+	 "ask this DNS server (default: the system's)"},
+	OPTS_JSON,
+	OPTS_COLOR,
+	OPTS_HELP,
+	{0},
 };
 
 static const struct opt_spec run_opts[] = {
@@ -59,15 +73,19 @@ static void probe_usage(FILE *out)
 		"FILE] [--db FILE]\n"
 		"                            [--out DIR] [--publish CMD] "
 		"[--json]\n"
+		"       safedeploy probe independence [--config FILE] "
+		"[--dns-server IP[:PORT]] [--json]\n"
 		"\n"
 		"Status-page checks (HTTP(S), TCP, TLS and DNS) in Gatus's "
 		"grammar, run from\n"
 		"somewhere else than what they watch.\n"
 		"\n"
 		"Commands:\n"
-		"  run        run the checks\n"
+		"  run           run the checks\n"
+		"  independence  check that the page and the probe share "
+		"nothing with them\n"
 		"\n"
-		"Run 'safedeploy probe run --help' for its options.\n"
+		"Run 'safedeploy probe COMMAND --help' for the options of each.\n"
 		"\n"
 		"Exit status: 0 every check is up, 1 a check is down, 2 "
 		"usage error,\n"
@@ -457,6 +475,36 @@ static int open_history(struct run *r)
 	return 0;
 }
 
+/* After the options: no operand is expected; release the parser. */
+static int end_options(struct opt_parser *p, int argc, char **argv,
+		       const char *cmd, int rc)
+{
+	if (!rc && opts_index(p) < argc)
+		rc = msg_usage(cmd, "unexpected argument '%s'",
+			       argv[opts_index(p)]);
+	opts_release(p);
+	return rc;
+}
+
+/* The configuration, the checks and the page's settings. */
+static int load_all(struct run *r, struct cmd_ctx *ctx)
+{
+	int rc = cmd_load_config(ctx, &r->cfg);
+
+	if (rc)
+		return rc;
+	rc = load_checks(r);
+	return rc ? rc : load_page(r);
+}
+
+static void run_release(struct run *r)
+{
+	history_close(r->hist);
+	json_decref(r->page_cfg);
+	probe_config_release(&r->pc);
+	config_release(&r->cfg);
+}
+
 static int parse_run_args(struct run *r, int argc, char **argv,
 			  struct cmd_ctx *ctx)
 {
@@ -500,11 +548,7 @@ static int parse_run_args(struct run *r, int argc, char **argv,
 				rc = SD_EXIT_USAGE;
 		}
 	}
-	if (!rc && opts_index(&p) < argc)
-		rc = msg_usage("safedeploy probe run",
-			       "unexpected argument '%s'",
-			       argv[opts_index(&p)]);
-	opts_release(&p);
+	rc = end_options(&p, argc, argv, "safedeploy probe run", rc);
 	if (rc)
 		return rc;
 	if (r->once == !!r->every_text)
@@ -533,12 +577,7 @@ static int cmd_probe_run(int argc, char **argv, struct cmd_ctx *ctx)
 		return rc < 0 ? SD_EXIT_OK : rc;
 	/* --config before the command is a configuration file like any
 	 * other; after it, the file of checks. */
-	rc = cmd_load_config(ctx, &r.cfg);
-	if (rc)
-		return rc;
-	rc = load_checks(&r);
-	if (!rc)
-		rc = load_page(&r);
+	rc = load_all(&r, ctx);
 	if (!rc) {
 		int64_t smallest = r.pc.v[0].interval_ms;
 
@@ -552,23 +591,126 @@ static int cmd_probe_run(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	if (!rc)
 		rc = r.once ? round_once(&r) : run_every(&r);
-	history_close(r.hist);
-	json_decref(r.page_cfg);
-	probe_config_release(&r.pc);
-	config_release(&r.cfg);
+	run_release(&r);
+	return rc;
+}
+
+static void indep_usage(void)
+{
+	printf("Usage: safedeploy probe independence [--config FILE] "
+	       "[--dns-server IP[:PORT]] [--json]\n"
+	       "\n"
+	       "Check that the status page (page.url) and the probe share "
+	       "nothing with what\n"
+	       "they watch: addresses and networks, domains, hosting "
+	       "provider (CNAME), name\n"
+	       "servers, the probe's own addresses, and what the published "
+	       "page loads.\n"
+	       "PASS, WARN or FAIL for each; exit 1 on any FAIL.\n\nOptions:\n");
+	opts_print_help(stdout, indep_opts);
+}
+
+static int cmd_probe_independence(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct run r = {0};
+	struct opt_parser p;
+	struct sd_err err = {0};
+	const char *arg, *server = NULL;
+	json_t *findings = NULL, *f;
+	size_t i, fails = 0, warns = 0;
+	int opt, rc = 0;
+
+	if (opts_init(&p, argc, argv, indep_opts,
+		      "safedeploy probe independence", false) < 0)
+		return SD_EXIT_CANNOT;
+	while (!rc && (opt = opts_next(&p, &arg)) != -1) {
+		switch (opt) {
+		case OPT_HELP:
+			indep_usage();
+			rc = -1;
+			break;
+		case OPT_CONFIG:
+			r.file = arg;
+			break;
+		case OPT_DNS_SERVER:
+			server = arg;
+			break;
+		case OPT_JSON:
+			r.json = true;
+			break;
+		default:
+			if (cmd_common_option(ctx,
+					      "safedeploy probe "
+					      "independence",
+					      opt, arg))
+				rc = SD_EXIT_USAGE;
+		}
+	}
+	rc = end_options(&p, argc, argv, "safedeploy probe independence", rc);
+	if (rc)
+		return rc < 0 ? SD_EXIT_OK : rc;
+	if (server && dnsq_validate(server, "example.com", "A", &err) < 0)
+		return msg_usage("safedeploy probe independence",
+				 "--dns-server: %s", err.msg);
+	rc = load_all(&r, ctx);
+	if (!rc && !r.info.url) {
+		msg_error("page.url is not set: the independence check needs "
+			  "the address the status page is published at");
+		rc = SD_EXIT_CANNOT;
+	}
+	if (!rc &&
+	    indep_run(&r.pc, r.info.url, server, 5000, &findings, &err) < 0)
+		rc = msg_err(&err);
+	json_array_foreach(findings, i, f)
+	{
+		const char *v =
+			json_string_value(json_object_get(f, "verdict"));
+
+		fails += !strcmp(v, "FAIL");
+		warns += !strcmp(v, "WARN");
+		if (r.json)
+			continue;
+		printf("%s%-4s%s  %-11s  %s\n",
+		       color_code(STDOUT_FILENO, !strcmp(v, "FAIL") ? COLOR_RED
+						 : !strcmp(v, "WARN")
+							 ? COLOR_YELLOW
+							 : COLOR_GREEN),
+		       v, color_code(STDOUT_FILENO, COLOR_RESET),
+		       json_string_value(json_object_get(f, "check")),
+		       json_string_value(json_object_get(f, "message")));
+	}
+	if (findings && r.json) {
+		json_t *doc = json_pack(
+			"{s:i, s:s, s:I, s:I, s:O}", "version", 1, "page",
+			r.info.url, "fail", (json_int_t)fails, "warn",
+			(json_int_t)warns, "findings", findings);
+
+		cmd_print_json(doc);
+		json_decref(doc);
+	} else if (findings) {
+		printf("%zu FAIL, %zu WARN\n", fails, warns);
+	}
+	if (!rc && fails)
+		rc = SD_EXIT_FAIL;
+	json_decref(findings);
+	run_release(&r);
 	return rc;
 }
 
 int cmd_probe(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	if (argc < 2)
-		return msg_usage("safedeploy probe", "missing command (run)");
+		return msg_usage("safedeploy probe",
+				 "missing command (run or independence)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		probe_usage(stdout);
 		return SD_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_probe_run(argc - 1, argv + 1, ctx);
+	if (!strcmp(argv[1], "independence"))
+		return cmd_probe_independence(argc - 1, argv + 1, ctx);
 	return msg_usage("safedeploy probe",
-			 "unknown probe command '%s' (use run)", argv[1]);
+			 "unknown probe command '%s' (use run or independence)",
+			 argv[1]);
 }
