@@ -26,7 +26,7 @@ _safedeploy() {
 			--max-body | --cacert | --header | -H | --junit | --wait | \
 			--interval | --on-fail | --namespace | -n | --selector | -l | \
 			--k8s-api | --kubeconfig | --context | --chunk-size | --every | \
-			--db | --out | --publish | --dns-server) ((i++)) ;;
+			--db | --out | --publish | --dns-server | --quorum) ((i++)) ;;
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi ;;
 		esac
@@ -49,7 +49,7 @@ _safedeploy() {
 	--url | -u | --port | --path | --field | -f | --expect | -e | --same | \
 		--same-prefix | --exactly-one | --min-targets | --allow-unreachable | \
 		--concurrency | --max-body | --header | -H | --on-fail | --selector | \
-		-l | --k8s-api | --chunk-size | --publish | --dns-server)
+		-l | --k8s-api | --chunk-size | --publish | --dns-server | --quorum)
 		return
 		;;
 	--namespace | -n)
@@ -113,11 +113,18 @@ _safedeploy() {
 			if [[ $cur == -* ]]; then
 				_safedeploy_reply -W "--help" -- "$cur"
 			else
-				_safedeploy_reply -W "run independence" -- "$cur"
+				_safedeploy_reply -W "run independence merge" -- "$cur"
 			fi
 			;;
 		run) _safedeploy_reply -W "--once --every --db --out --publish $common" -- "$cur" ;;
 		independence) _safedeploy_reply -W "--dns-server $common" -- "$cur" ;;
+		merge)
+			if [[ $cur == -* ]]; then
+				_safedeploy_reply -W "--quorum --out $common" -- "$cur"
+			else
+				_safedeploy_reply -f -X '!*.json' -- "$cur"
+			fi
+			;;
 		esac
 		;;
 	config)

@@ -37,11 +37,10 @@ static void slug(const char *key, char *buf, size_t n)
 
 enum level { OPERATIONAL, DEGRADED, PARTIAL, MAJOR };
 
-static const char *const STATUS_NAMES[] = {"operational",
-					   "degraded_performance",
-					   "partial_outage", "major_outage"};
-static const char *const INDICATORS[] = {"none", "minor", "major", "critical"};
-static const char *const DESCRIPTIONS[] = {
+const char *const PAGE_STATUS[4] = {"operational", "degraded_performance",
+				    "partial_outage", "major_outage"};
+const char *const PAGE_INDICATOR[4] = {"none", "minor", "major", "critical"};
+const char *const PAGE_DESCRIPTION[4] = {
 	"All Systems Operational", "Partially Degraded Service",
 	"Partial System Outage", "Major Service Outage"};
 static const char *const LABELS[] = {"Operational", "Degraded performance",
@@ -110,7 +109,7 @@ json_t *page_summary(const struct page_info *info, json_t *data,
 			json_pack("{s:s, s:s, s:s, s:o, s:I, s:s, s:s, s:b, "
 				  "s:n, s:n, s:s, s:b, s:b}",
 				  "id", id, "name", component_name(c), "status",
-				  STATUS_NAMES[lv], "description",
+				  PAGE_STATUS[lv], "description",
 				  json_incref(json_object_get(c, "group")),
 				  "position", (json_int_t)i + 1, "created_at",
 				  when, "updated_at", when, "showcase", 1,
@@ -163,12 +162,12 @@ json_t *page_summary(const struct page_info *info, json_t *data,
 				json_object_get(inc, "reason"), "created_at",
 				opened, "updated_at", opened, "display_at",
 				opened, "components", "id", cid, "name", name,
-				"status", STATUS_NAMES[MAJOR]));
+				"status", PAGE_STATUS[MAJOR]));
 	}
 	json_object_set_new(doc, "status",
 			    json_pack("{s:s, s:s}", "indicator",
-				      INDICATORS[worst], "description",
-				      DESCRIPTIONS[worst]));
+				      PAGE_INDICATOR[worst], "description",
+				      PAGE_DESCRIPTION[worst]));
 	json_object_set_new(doc, "components", comps);
 	json_object_set_new(doc, "incidents", open);
 	json_object_set_new(doc, "scheduled_maintenances", json_array());
@@ -356,7 +355,7 @@ char *page_html(const struct page_info *info, json_t *summary, json_t *data)
 		int lv = 0;
 
 		for (int l = 0; l < 4; l++)
-			if (!strcmp(st, STATUS_NAMES[l]))
+			if (!strcmp(st, PAGE_STATUS[l]))
 				lv = l;
 		fputs("<section class=\"component\"><div class=\"row\"><span "
 		      "class=\"name\">",
@@ -368,7 +367,7 @@ char *page_html(const struct page_info *info, json_t *summary, json_t *data)
 		}
 		markup_escape(f, component_name(c));
 		fprintf(f, "</span><span class=\"%s\">%s</span></div>\n",
-			STATUS_NAMES[lv], LABELS[lv]);
+			PAGE_STATUS[lv], LABELS[lv]);
 		fputs("<div class=\"bars\">", f);
 		day_bars(f, json_object_get(c, "days"));
 		fputs("</div><div class=\"uptime\">Uptime 24h ", f);
@@ -402,32 +401,43 @@ static int write_json(const char *dir, const char *name, json_t *doc,
 	return rc;
 }
 
-int page_write(const char *dir, const struct page_info *info, json_t *data,
-	       int64_t generated_ms, struct sd_err *err)
+int page_write_files(const char *dir, const struct page_info *info,
+		     json_t *summary, json_t *data, json_t *history,
+		     struct sd_err *err)
 {
-	json_t *summary = page_summary(info, data, generated_ms), *hist;
-	char path[4200], now[32], *html;
+	char path[4200], *html;
 	int rc = -1;
 
 	if (fs_mkdirs(dir, 0755, err) < 0)
-		goto out;
-	hist = json_pack("{s:i, s:s, s:O, s:O}", "version", 1, "generated_at",
-			 utc(generated_ms, now, sizeof(now)), "components",
-			 json_object_get(data, "components"), "incidents",
-			 json_object_get(data, "incidents"));
+		return -1;
 	html = page_html(info, summary, data);
 	snprintf(path, sizeof(path), "%s/index.html", dir);
 	/* history.json and summary.json first: the page that the new
 	 * summary reloads finds them in place. */
 	if (!html)
 		err_set(err, SD_EXIT_CANNOT, "out of memory");
-	else if (write_json(dir, "history.json", hist, err) == 0 &&
+	else if ((!history ||
+		  write_json(dir, "history.json", history, err) == 0) &&
 		 write_json(dir, "summary.json", summary, err) == 0 &&
 		 fs_write_atomic(path, html, strlen(html), 0644, err) == 0)
 		rc = 0;
 	free(html);
+	return rc;
+}
+
+int page_write(const char *dir, const struct page_info *info, json_t *data,
+	       int64_t generated_ms, struct sd_err *err)
+{
+	json_t *summary = page_summary(info, data, generated_ms), *hist;
+	char now[32];
+	int rc;
+
+	hist = json_pack("{s:i, s:s, s:O, s:O}", "version", 1, "generated_at",
+			 utc(generated_ms, now, sizeof(now)), "components",
+			 json_object_get(data, "components"), "incidents",
+			 json_object_get(data, "incidents"));
+	rc = page_write_files(dir, info, summary, data, hist, err);
 	json_decref(hist);
-out:
 	json_decref(summary);
 	return rc;
 }

@@ -12,6 +12,12 @@
 
 #include "err.h"
 
+/* Statuspage's component statuses, from best to worst, and the page
+ * indicator and description each worst one gives. */
+extern const char *const PAGE_STATUS[4];
+extern const char *const PAGE_INDICATOR[4];
+extern const char *const PAGE_DESCRIPTION[4];
+
 struct page_info {
 	const char *id;	       /* Statuspage page id (default "status") */
 	const char *name;      /* the page's title (default "Status") */
@@ -28,6 +34,12 @@ json_t *page_summary(const struct page_info *info, json_t *data,
 
 /* The HTML page for that summary and data. Malloc'd. */
 char *page_html(const struct page_info *info, json_t *summary, json_t *data);
+
+/* Write index.html and summary.json (and history.json when history is not
+ * NULL) for that summary and data into dir (created if missing). */
+int page_write_files(const char *dir, const struct page_info *info,
+		     json_t *summary, json_t *data, json_t *history,
+		     struct sd_err *err);
 
 /* Write the three files into dir (created if missing). */
 int page_write(const char *dir, const struct page_info *info, json_t *data,

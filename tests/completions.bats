@@ -33,7 +33,7 @@ fish_complete() {
 	run -0 bash_complete ""
 	assert_output "$(printf 'config\nhelp\nprobe\ntoken\nverify')"
 	run -0 bash_complete probe ""
-	assert_output "$(printf 'independence\nrun')"
+	assert_output "$(printf 'independence\nmerge\nrun')"
 	run -0 bash_complete token ""
 	assert_output "$(printf 'check\nconfirm\nissue\nredeem')"
 	run -0 bash_complete token re
@@ -56,6 +56,7 @@ fish_complete() {
 	assert_equal "$(bash_complete verify --)" "$(help_options verify)"
 	assert_equal "$(bash_complete probe run --)" "$(help_options probe run)"
 	assert_equal "$(bash_complete probe independence --)" "$(help_options probe independence)"
+	assert_equal "$(bash_complete probe merge --)" "$(help_options probe merge)"
 	assert_equal "$(bash_complete --)" "$(safedeploy --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)"
 }
 
@@ -64,7 +65,7 @@ fish_complete() {
 	run -0 fish_complete "safedeploy "
 	assert_output "$(printf 'config\nhelp\nprobe\ntoken\nverify')"
 	run -0 fish_complete "safedeploy probe "
-	assert_output "$(printf 'independence\nrun')"
+	assert_output "$(printf 'independence\nmerge\nrun')"
 	run -0 fish_complete "safedeploy token "
 	assert_output "$(printf 'check\nconfirm\nissue\nredeem')"
 	for sub in issue check redeem confirm; do
@@ -75,13 +76,14 @@ fish_complete() {
 	assert_equal "$(fish_complete "safedeploy verify --" | grep -- '^--')" "$(help_options verify)"
 	assert_equal "$(fish_complete "safedeploy probe run --" | grep -- '^--')" "$(help_options probe run)"
 	assert_equal "$(fish_complete "safedeploy probe independence --" | grep -- '^--')" "$(help_options probe independence)"
+	assert_equal "$(fish_complete "safedeploy probe merge --" | grep -- '^--')" "$(help_options probe merge)"
 }
 
 @test "completions: zsh loads and names every option of each --help" {
 	run -0 zsh -n "$REPO_ROOT/completions/_safedeploy"
 	run -0 zsh -fc "autoload -U compinit && compinit -u -d $BATS_TEST_TMPDIR/zcomp && fpath=($REPO_ROOT/completions \$fpath) && autoload -U _safedeploy && whence -w _safedeploy"
 	local opt
-	for opt in $( { help_options token issue; help_options token confirm; help_options config; help_options verify; help_options probe run; help_options probe independence; } | sort -u); do
+	for opt in $( { help_options token issue; help_options token confirm; help_options config; help_options verify; help_options probe run; help_options probe independence; help_options probe merge; } | sort -u); do
 		grep -qE -- "$opt(=-)?(\[|\}'\[)" "$REPO_ROOT/completions/_safedeploy" || fail "zsh completion lacks $opt"
 	done
 }

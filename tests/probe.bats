@@ -231,9 +231,9 @@ print(d["up"], d["down"])' <<< "$output"
 	run -2 safedeploy probe run --config bad8.yml
 	assert_output --partial "missing --once"
 	run -2 safedeploy probe frobnicate
-	assert_output --partial "unknown probe command 'frobnicate' (use run or independence)"
+	assert_output --partial "unknown probe command 'frobnicate' (use run, independence or merge)"
 	run -2 safedeploy probe
-	assert_output --partial "missing command (run or independence)"
+	assert_output --partial "missing command (run, independence or merge)"
 	run -4 safedeploy probe run --once
 	assert_output --partial "no 'probe.endpoints' to probe"
 }
@@ -578,4 +578,40 @@ wire() {
 	assert_output --partial "page.url is not set"
 	run -2 safedeploy probe independence --config nopage.yml --dns-server nonsense
 	assert_output --partial "--dns-server:"
+}
+
+@test "probe merge: a component is down only when a quorum of fresh locations says so" {
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	local closed
+	closed=$(free_port)
+	# Three locations probe "api"; at b and c it cannot be reached.
+	for loc in a b c; do
+		if [ "$loc" = a ]; then u=$(url 127.0.0.2 /health); else u="http://127.0.0.2:$closed/health"; fi
+		printf 'page: {name: Example, url: "https://status.example-status.test"}\nendpoints:\n  - {name: api, url: "%s", conditions: ["[STATUS] == 200"], alerts: [{type: custom, failure-threshold: 1}]}\n' "$u" > "$loc.yml"
+		safedeploy probe run --once --config "$loc.yml" --db "$loc.db" --out "$loc" > /dev/null 2>&1 || true
+	done
+	run -1 --separate-stderr safedeploy probe merge a/summary.json b/summary.json c/summary.json --out site
+	assert_line --regexp '^api +major_outage +2 of 3 locations say it is down$'
+	assert_line "3 of 3 locations voting, quorum 2"
+	run -0 jq -r '.status.indicator, .incidents[0].components[0].id, .x_safedeploy.components.api.votes["a/summary.json"]' site/summary.json
+	assert_output "$(printf 'critical\napi\noperational')"
+	run -0 grep -c 'Major outage' site/index.html
+	# One location alone does not take the page red.
+	run -0 --separate-stderr safedeploy probe merge a/summary.json b/summary.json --quorum 2 --out site
+	assert_line --regexp '^api +operational +1 of 2 locations say it is down$'
+	run -0 jq -r '.status.indicator' site/summary.json
+	assert_output "none"
+	# A stale location does not vote; a broken one neither; too few to
+	# reach the quorum is exit 4.
+	jq '.page.updated_at = "2020-01-01T00:00:00Z"' c/summary.json > stale.json
+	echo '{' > broken.json
+	run -4 --separate-stderr safedeploy probe merge b/summary.json stale.json broken.json --quorum 2
+	[[ $stderr == *"stale.json: stale (updated "* ]]
+	[[ $stderr == *"broken.json: not a status summary; it does not vote"* ]]
+	[[ $stderr == *"only 1 of 3 locations are fresh: the quorum of 2 cannot be reached"* ]]
+	assert_line --regexp '^api +partial_outage '
+	run -2 safedeploy probe merge a/summary.json --quorum 3
+	assert_output --partial "--quorum must be a number from 1 to 1"
+	run -2 safedeploy probe merge
+	assert_output --partial "missing SUMMARY.json"
 }

@@ -71,7 +71,8 @@ load helpers/man
 	local help
 	help=$( { safedeploy --help; for c in config verify; do safedeploy "$c" --help; done;
 		for s in issue check redeem confirm; do safedeploy token "$s" --help; done;
-		safedeploy probe run --help; safedeploy probe independence --help; } )
+		safedeploy probe run --help; safedeploy probe independence --help;
+		safedeploy probe merge --help; } )
 	check_man_options "$REPO_ROOT/cmd/safedeploy/safedeploy.1" "$help"
 }
 

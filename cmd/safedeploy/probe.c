@@ -19,6 +19,7 @@
 #include "history.h"
 #include "dnsq.h"
 #include "indep.h"
+#include "merge.h"
 #include "opts.h"
 #include "page.h"
 #include "paths.h"
@@ -33,6 +34,20 @@ enum {
 	OPT_OUT,
 	OPT_PUBLISH,
 	OPT_DNS_SERVER,
+	OPT_QUORUM,
+};
+
+static const struct opt_spec merge_opts[] = {
+	{OPT_QUORUM, "quorum", 0, OPT_REQUIRED, "N",
+	 "locations that must agree a component is down (default: a "
+	 "majority)"},
+	{OPT_OUT, "out", 0, OPT_REQUIRED, "DIR",
+	 "write the merged page (index.html, summary.json) there"},
+	OPTS_CONFIG,
+	OPTS_JSON,
+	OPTS_COLOR,
+	OPTS_HELP,
+	{0},
 };
 
 static const struct opt_spec indep_opts[] = {
@@ -75,6 +90,8 @@ static void probe_usage(FILE *out)
 		"[--json]\n"
 		"       safedeploy probe independence [--config FILE] "
 		"[--dns-server IP[:PORT]] [--json]\n"
+		"       safedeploy probe merge SUMMARY.json... [--quorum N] "
+		"[--out DIR] [--json]\n"
 		"\n"
 		"Status-page checks (HTTP(S), TCP, TLS and DNS) in Gatus's "
 		"grammar, run from\n"
@@ -84,6 +101,8 @@ static void probe_usage(FILE *out)
 		"  run           run the checks\n"
 		"  independence  check that the page and the probe share "
 		"nothing with them\n"
+		"  merge         one page from several locations' pages, by "
+		"quorum\n"
 		"\n"
 		"Run 'safedeploy probe COMMAND --help' for the options of each.\n"
 		"\n"
@@ -697,11 +716,206 @@ static int cmd_probe_independence(int argc, char **argv, struct cmd_ctx *ctx)
 	return rc;
 }
 
+static void merge_usage(void)
+{
+	printf("Usage: safedeploy probe merge SUMMARY.json... [--quorum N] "
+	       "[--out DIR] [--json]\n"
+	       "\n"
+	       "One page from the summary.json of probes run in several "
+	       "places: a component is\n"
+	       "down only when at least N fresh locations say so. A stale or "
+	       "unreadable summary\n"
+	       "does not vote. Exit 1 when a component is down, 4 when too "
+	       "few locations are\n"
+	       "fresh to reach the quorum.\n\nOptions:\n");
+	opts_print_help(stdout, merge_opts);
+}
+
+/* The data page_html wants, from a merged summary: each component's name
+ * and the uptime its first voting location reported. */
+static json_t *merged_data(json_t *merged, const struct merge_input *in,
+			   size_t n)
+{
+	json_t *comps = json_array(), *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(merged, "components"), i, c)
+	{
+		const char *id = json_string_value(json_object_get(c, "id"));
+		json_t *up = NULL;
+
+		for (size_t l = 0; l < n && !up; l++)
+			up = json_object_get(
+				json_object_get(
+					json_object_get(
+						json_object_get(in[l].summary,
+								"x_safedeploy"),
+						"components"),
+					id),
+				"uptime");
+		json_array_append_new(
+			comps,
+			json_pack("{s:s, s:O, s:n, s:O}", "key", id, "name",
+				  json_object_get(c, "name"), "group", "uptime",
+				  up ? up : json_object()));
+	}
+	return json_pack("{s:o, s:[]}", "components", comps, "incidents");
+}
+
+static int cmd_probe_merge(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct opt_parser p;
+	struct sd_err err = {0};
+	const char *arg, *out = NULL, *quorum_text = NULL;
+	struct merge_input *in = NULL;
+	json_t *notes = json_array(), *merged = NULL, *c, *w;
+	size_t n = 0, voting = 0, i, down = 0;
+	int opt, rc = 0, quorum = 0, first;
+	bool json = false;
+
+	if (opts_init(&p, argc, argv, merge_opts, "safedeploy probe merge",
+		      false) < 0)
+		return SD_EXIT_CANNOT;
+	while (!rc && (opt = opts_next(&p, &arg)) != -1) {
+		switch (opt) {
+		case OPT_HELP:
+			merge_usage();
+			rc = -1;
+			break;
+		case OPT_QUORUM:
+			quorum_text = arg;
+			break;
+		case OPT_OUT:
+			out = arg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			if (cmd_common_option(ctx, "safedeploy probe merge",
+					      opt, arg))
+				rc = SD_EXIT_USAGE;
+		}
+	}
+	first = opts_index(&p);
+	opts_release(&p);
+	if (rc) {
+		json_decref(notes);
+		return rc < 0 ? SD_EXIT_OK : rc;
+	}
+	n = (size_t)(argc - first);
+	if (n == 0) {
+		json_decref(notes);
+		return msg_usage("safedeploy probe merge",
+				 "missing SUMMARY.json (one per location)");
+	}
+	quorum = (int)(n / 2 + 1);
+	if (quorum_text) {
+		char *end;
+		long q = strtol(quorum_text, &end, 10);
+
+		if (end == quorum_text || *end || q < 1 || (size_t)q > n) {
+			json_decref(notes);
+			return msg_usage("safedeploy probe merge",
+					 "--quorum must be a number from 1 to "
+					 "%zu (the locations given)",
+					 n);
+		}
+		quorum = (int)q;
+	}
+	/* The configuration, for its colour and its warnings. */
+	{
+		struct config cfg;
+
+		rc = cmd_load_config(ctx, &cfg);
+		config_release(&cfg);
+		if (rc) {
+			json_decref(notes);
+			return rc;
+		}
+	}
+	in = calloc(n, sizeof(*in));
+	for (size_t l = 0; in && l < n; l++) {
+		json_error_t je;
+
+		in[l].name = argv[first + (int)l];
+		in[l].summary = json_load_file(in[l].name, 0, &je);
+		if (!in[l].summary)
+			msg_warn("%s:%d: %s", in[l].name, je.line, je.text);
+	}
+	if (!in) {
+		json_decref(notes);
+		return SD_EXIT_CANNOT;
+	}
+	merged = merge_summaries(in, n, quorum, wall_ms(), &voting, notes);
+	json_array_foreach(notes, i, w) msg_warn("%s", json_string_value(w));
+	json_array_foreach(json_object_get(merged, "components"), i, c) down +=
+		strcmp(json_string_value(json_object_get(c, "status")),
+		       "operational") != 0;
+	if (out) {
+		json_t *data = merged_data(merged, in, n);
+		json_t *page = json_object_get(merged, "page");
+		struct page_info info = {
+			.id = json_string_value(json_object_get(page, "id")),
+			.name = json_string_value(
+				json_object_get(page, "name")),
+			.url = json_string_value(json_object_get(page, "url")),
+			.interval_s = json_integer_value(json_object_get(
+				json_object_get(merged, "x_safedeploy"),
+				"interval_seconds")),
+		};
+
+		if (page_write_files(out, &info, merged, data, NULL, &err) < 0)
+			rc = msg_err(&err);
+		json_decref(data);
+	}
+	if (json) {
+		json_object_set_new(merged, "version", json_integer(1));
+		cmd_print_json(merged);
+	} else {
+		json_array_foreach(json_object_get(merged, "components"), i, c)
+		{
+			const char *id =
+				json_string_value(json_object_get(c, "id"));
+			json_t *x = json_object_get(
+				json_object_get(
+					json_object_get(merged, "x_safedeploy"),
+					"components"),
+				id);
+
+			printf("%-20s %-22s %lld of %zu locations say it is "
+			       "down\n",
+			       id,
+			       json_string_value(json_object_get(c, "status")),
+			       (long long)json_integer_value(
+				       json_object_get(x, "down")),
+			       voting);
+		}
+		printf("%zu of %zu locations voting, quorum %d\n", voting, n,
+		       quorum);
+	}
+	if (!rc && voting < (size_t)quorum) {
+		msg_error("only %zu of %zu locations are fresh: the quorum of "
+			  "%d cannot be reached",
+			  voting, n, quorum);
+		rc = SD_EXIT_CANNOT;
+	} else if (!rc && down) {
+		rc = SD_EXIT_FAIL;
+	}
+	for (size_t l = 0; l < n; l++)
+		json_decref(in[l].summary);
+	free(in);
+	json_decref(merged);
+	json_decref(notes);
+	return rc;
+}
+
 int cmd_probe(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	if (argc < 2)
-		return msg_usage("safedeploy probe",
-				 "missing command (run or independence)");
+		return msg_usage(
+			"safedeploy probe",
+			"missing command (run, independence or merge)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		probe_usage(stdout);
 		return SD_EXIT_OK;
@@ -710,7 +924,10 @@ int cmd_probe(int argc, char **argv, struct cmd_ctx *ctx)
 		return cmd_probe_run(argc - 1, argv + 1, ctx);
 	if (!strcmp(argv[1], "independence"))
 		return cmd_probe_independence(argc - 1, argv + 1, ctx);
+	if (!strcmp(argv[1], "merge"))
+		return cmd_probe_merge(argc - 1, argv + 1, ctx);
 	return msg_usage("safedeploy probe",
-			 "unknown probe command '%s' (use run or independence)",
+			 "unknown probe command '%s' (use run, independence "
+			 "or merge)",
 			 argv[1]);
 }
