@@ -615,3 +615,44 @@ wire() {
 	run -2 safedeploy probe merge
 	assert_output --partial "missing SUMMARY.json"
 }
+
+@test "probe: the page in headless Chromium: fresh, then STALE once the probe stops" {
+	command -v chromium > /dev/null || skip "chromium is not installed (make deps)"
+	start_fleet "$(health 127.0.0.2 '{"ok":true}')"
+	printf 'page: {name: Example}\nendpoints:\n  - {name: api, url: "%s", interval: 60s, conditions: ["[STATUS] == 200"]}\n' "$(url 127.0.0.2 /health)" > p.yml
+	run -0 --separate-stderr probe_round
+	local port
+	port=$(free_port)
+	python3 -m http.server "$port" --bind 127.0.0.2 --directory site > /dev/null 2>&1 3>&- &
+	local server=$!
+	for _ in $(seq 50); do curl -sf "http://127.0.0.2:$port/summary.json" > /dev/null && break; sleep 0.1; done
+	shot() { # NAME: the page as Chromium shows it, after its script ran
+		timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+			--user-data-dir="$BATS_TEST_TMPDIR/chrome" --virtual-time-budget=5000 \
+			--window-size=1000,700 "$@" "http://127.0.0.2:$port/" 2> /dev/null
+	}
+	shot --dump-dom > fresh.html
+	shot --screenshot="$PWD/fresh.png" > /dev/null
+	# The probe stopped two hours ago: the same page, older data.
+	python3 - <<-'PY'
+		import json, re, time
+		old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 7200))
+		s = json.load(open("site/summary.json"))
+		s["page"]["updated_at"] = old
+		json.dump(s, open("site/summary.json", "w"))
+		h = open("site/index.html").read()
+		h = re.sub(r'data-generated-at="[^"]*"', 'data-generated-at="%s"' % old, h)
+		open("site/index.html", "w").write(h)
+	PY
+	shot --dump-dom > stale.html
+	shot --screenshot="$PWD/stale.png" > /dev/null
+	kill "$server"
+	wait "$server" 2> /dev/null || true
+	run -0 grep -c '<div id="stale" class="stale" hidden="">' fresh.html
+	run -1 grep -c '<div id="stale" class="stale" hidden' stale.html
+	run -0 grep -Eo 'Status data is STALE: the probe last reported <span id="age">2 h</span> ago' stale.html
+	run -0 grep -c 'All Systems Operational' fresh.html
+	# Two real screenshots, and they differ (the red banner).
+	run -0 python3 -c 'import sys; [sys.exit(1) for f in sys.argv[1:] if open(f, "rb").read(8) != b"\x89PNG\r\n\x1a\n"]' fresh.png stale.png
+	run -1 cmp -s fresh.png stale.png
+}
