@@ -185,7 +185,7 @@ lint:
 		$(wildcard cmd/*/*.c cmd/*/*.h) $(UNIT_SRC) tests/unit/unit.h \
 		$(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 	mandoc -Tlint -W warning $(MANPAGES)
-	shellcheck -s bash tests/run tests/fuzz/run tests/fleet/*.sh tests/bench/*.sh .ci/run \
+	shellcheck -s bash tests/run tests/fuzz/run tests/fleet/*.sh tests/bench/*.sh tests/bench/*.bash .ci/run \
 		tests/helpers/*.bash tests/helpers/*.sh $(wildcard completions/*.bash) $(HOOKS)
 
 bench: all

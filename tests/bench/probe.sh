@@ -25,33 +25,11 @@ trap cleanup EXIT
 [ -z "${BENCH_KEEP:-}" ] || trap - EXIT
 export XDG_STATE_HOME=$work/state
 
-addr() { echo "127.2.$(($1 / 250)).$(($1 % 250 + 1))"; }
-
-{
-	echo "daemon off; master_process off; worker_processes 1;"
-	echo "pid $work/nginx.pid; error_log $work/error.log warn;"
-	echo "worker_rlimit_nofile 16384;"
-	echo "events { worker_connections 8192; }"
-	echo "http {"
-	echo "  access_log off;"
-	echo "  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp;"
-	echo "  fastcgi_temp_path $work/tmp; uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;"
-	echo "  server {"
-	for ((i = 0; i < checks; i++)); do echo "    listen $(addr "$i"):$port;"; done
-	echo "    location / { default_type application/json;"
-	echo "      return 200 '{\"status\":\"UP\",\"host\":\"\$server_addr\"}'; }"
-	echo "  }"
-	echo "}"
-} > "$work/nginx.conf"
-mkdir -p "$work/tmp"
-nginx -p "$work" -c "$work/nginx.conf" 2> "$work/nginx.err" &
-nginx_pid=$!
-last=$(addr $((checks - 1)))
-for _ in $(seq 100); do
-	curl -s -m 1 "http://$last:$port/" > /dev/null 2>&1 && break
-	sleep 0.05
-done
-curl -sf -m 2 "http://$last:$port/" | grep -q UP || { cat "$work/nginx.err" "$work/error.log" >&2; exit 1; }
+# shellcheck source=tests/bench/nginx.bash
+. tests/bench/nginx.bash
+addr() { bench_addr 127.2 "$1"; }
+# shellcheck disable=SC2016 # nginx's variable, not the shell's
+nginx_start 127.2 "$checks" "$port" '{"status":"UP","host":"$server_addr"}'
 
 for ((i = 0; i < checks; i++)); do echo "http://$(addr "$i"):$port/health"; done > "$work/urls.txt"
 {
@@ -74,21 +52,6 @@ loop() {
 ours() {
 	"$bin" probe run --once --config "$work/checks.yml" --db "$work/h.db" \
 		--out "$work/site" > "$work/ours.out"
-}
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# Best of N wall time, in milliseconds.
-best_of() {
-	local n=$1 best='' start t r
-	shift
-	for ((r = 0; r < n; r++)); do
-		start=$(now_ms)
-		"$@" > /dev/null
-		t=$(($(now_ms) - start))
-		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
-	done
-	echo "$best"
 }
 
 ours_ms=$(best_of "$runs" ours)

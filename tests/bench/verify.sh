@@ -23,37 +23,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-addr() { echo "127.1.$(($1 / 250)).$(($1 % 250 + 1))"; }
+# shellcheck source=tests/bench/nginx.bash
+. tests/bench/nginx.bash
+addr() { bench_addr 127.1 "$1"; }
 old=$(addr $((pods - 1)))
-
-{
-	echo "daemon off; master_process off; worker_processes 1;"
-	echo "pid $work/nginx.pid; error_log $work/error.log warn;"
-	echo "worker_rlimit_nofile 16384;"
-	echo "events { worker_connections 8192; }"
-	echo "http {"
-	echo "  access_log off;"
-	echo "  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp;"
-	echo "  fastcgi_temp_path $work/tmp; uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;"
-	echo "  map \$server_addr \$version { default 1.2.3; $old 1.1.0; }"
-	echo "  server {"
-	for ((i = 0; i < pods; i++)); do echo "    listen $(addr "$i"):$port;"; done
-	echo "    location / { default_type application/json;"
-	echo "      return 200 '{\"build\":{\"version\":\"\$version\"},\"git\":{\"commit\":{\"id\":\"4f2a9c1\"}},\"pod\":\"\$server_addr\"}'; }"
-	echo "  }"
-	echo "}"
-} > "$work/nginx.conf"
-mkdir -p "$work/tmp"
-nginx -p "$work" -c "$work/nginx.conf" 2> "$work/nginx.err" &
-nginx_pid=$!
+# shellcheck disable=SC2016 # nginx's variables, not the shell's
+nginx_start 127.1 "$pods" "$port" \
+	'{"build":{"version":"$version"},"git":{"commit":{"id":"4f2a9c1"}},"pod":"$server_addr"}' \
+	"map \$server_addr \$version { default 1.2.3; $old 1.1.0; }"
+curl -sf -m 2 "http://$old:$port/" | grep -q 1.1.0 || { echo "bench: the old pod does not answer 1.1.0" >&2; exit 1; }
 for ((i = 0; i < pods; i++)); do echo "http://$(addr "$i"):$port/actuator/info"; done > "$work/urls.txt"
-for _ in $(seq 100); do
-	curl -s -m 1 "http://$old:$port/" > /dev/null 2>&1 && break
-	sleep 0.05
-done
-curl -sf -m 2 "http://$old:$port/" | grep -q 1.1.0 || { cat "$work/nginx.err" "$work/error.log" >&2; exit 1; }
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 loop() {
 	local u v bad=0
@@ -70,19 +49,6 @@ one_liner() {
 
 ours() {
 	"$bin" verify --targets "$work/urls.txt" --expect version=1.2.3 > "$work/ours.out" || true
-}
-
-# Best of N wall time, in milliseconds.
-best_of() {
-	local n=$1 best='' start t
-	shift
-	for ((r = 0; r < n; r++)); do
-		start=$(now_ms)
-		"$@" > /dev/null
-		t=$(($(now_ms) - start))
-		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
-	done
-	echo "$best"
 }
 
 ours_ms=$(best_of "$runs" ours)

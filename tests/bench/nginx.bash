@@ -1,0 +1,59 @@
+# Shared by the benchmarks that need many HTTP servers (sourced): one nginx
+# with a listener on each of N loopback addresses, each answering one JSON
+# body, and best-of-N timing. Callers set $work (a scratch directory that
+# their EXIT trap removes) and kill $nginx_pid on exit.
+
+# bench_addr PREFIX I: the I-th address under PREFIX (127.1 -> 127.1.0.1,
+# 127.1.0.2, ... 250 per /24).
+bench_addr() { echo "$1.$(($2 / 250)).$(($2 % 250 + 1))"; }
+
+# nginx_start PREFIX N PORT BODY [HTTP_LINE]: BODY is nginx's return text
+# (may use $server_addr and variables HTTP_LINE defines, e.g. a map).
+# Returns once the last address answers; nginx_pid is set.
+nginx_start() {
+	local prefix=$1 n=$2 port=$3 body=$4 extra=${5:-} i last
+	# shellcheck disable=SC2154 # $work is the caller's
+	{
+		echo "daemon off; master_process off; worker_processes 1;"
+		echo "pid $work/nginx.pid; error_log $work/error.log warn;"
+		echo "worker_rlimit_nofile 16384;"
+		echo "events { worker_connections 8192; }"
+		echo "http {"
+		echo "  access_log off;"
+		echo "  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp;"
+		echo "  fastcgi_temp_path $work/tmp; uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;"
+		[ -z "$extra" ] || echo "  $extra"
+		echo "  server {"
+		for ((i = 0; i < n; i++)); do echo "    listen $(bench_addr "$prefix" "$i"):$port;"; done
+		echo "    location / { default_type application/json;"
+		echo "      return 200 '$body'; }"
+		echo "  }"
+		echo "}"
+	} > "$work/nginx.conf"
+	mkdir -p "$work/tmp"
+	nginx -p "$work" -c "$work/nginx.conf" 2> "$work/nginx.err" &
+	# shellcheck disable=SC2034 # for the caller
+	nginx_pid=$!
+	last=$(bench_addr "$prefix" $((n - 1)))
+	for _ in $(seq 100); do
+		curl -sf -m 1 "http://$last:$port/" > /dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	cat "$work/nginx.err" "$work/error.log" >&2
+	return 1
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# best_of N CMD...: the fastest of N runs, in milliseconds.
+best_of() {
+	local n=$1 best='' start t r
+	shift
+	for ((r = 0; r < n; r++)); do
+		start=$(now_ms)
+		"$@" > /dev/null
+		t=$(($(now_ms) - start))
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+	done
+	echo "$best"
+}
