@@ -449,6 +449,17 @@ static int load_endpoint(const struct loader *l, const char *path, json_t *obj,
 	    load_conditions(l, path, ep, obj) < 0 ||
 	    load_alerts(l, path, ep, obj) < 0)
 		return -1;
+	/* Gatus sends a tcp:// or tls:// check's body and reads what comes
+	 * back into [BODY]; here those checks only connect: say so, rather
+	 * than let [BODY] conditions fail without a word. */
+	if ((ep->kind == PROBE_TCP || ep->kind == PROBE_TLS) && ep->body) {
+		char bp[600];
+
+		snprintf(bp, sizeof(bp), "%s.body", path);
+		warn(l, bp,
+		     "is not sent by tcp:// and tls:// checks here (they "
+		     "connect only; [BODY] stays empty)");
+	}
 	{
 		size_t n = strlen(ep->name) +
 			   (ep->group ? strlen(ep->group) : 0) + 2;

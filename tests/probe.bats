@@ -254,6 +254,9 @@ print(d["up"], d["down"])' <<< "$output"
 	[[ $stderr == *"p.yml:1:1: 'storage' is not supported; ignored"* ]]
 	[[ $stderr == *"p.yml:5:5: 'endpoints[0].ui' is not supported; ignored"* ]]
 	[[ $stderr == *"'endpoints[0].client.proxy-url' is not supported; ignored"* ]]
+	printf 'endpoints:\n  - {name: redis, url: "tcp://127.0.0.2:%s", body: "PING", conditions: ["[CONNECTED] == true"]}\n' "$FLEET_PORT" > t.yml
+	run -0 --separate-stderr safedeploy probe run --once --config t.yml --db h.db
+	[[ $stderr == *"'endpoints[0].body' is not sent by tcp:// and tls:// checks here (they connect only; [BODY] stays empty)"* ]]
 }
 
 # Run the checks of p.yml once with the history in h.db and the page in site/.
