@@ -6,25 +6,9 @@
 
 #include "alert.h"
 #include "http.h"
+#include "units.h"
 
 #define BACKOFF_MAX_MS (10 * 60 * 1000)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void utc(int64_t ms, char *buf, size_t n)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* s as the inside of a JSON string (the template's quotes are its own). */
 static void json_inner(FILE *f, const char *s)
@@ -98,7 +82,7 @@ char *alert_body(const struct probe_provider *p, const struct probe_alert *a,
 
 	if (p->body)
 		return from_template(p->body, a, ep, t);
-	utc(t->at_ms, at, sizeof(at));
+	units_format_utc(t->at_ms, at, sizeof(at));
 	if (!strcmp(p->type, "slack")) {
 		if (t->opened)
 			snprintf(text, sizeof(text),
@@ -270,7 +254,7 @@ static int send_all(struct history *h, struct delivery *d, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		bool ok = res[i].failure == HTTP_OK && res[i].status >= 200 &&
 			  res[i].status < 300;
-		int64_t now = now_ms(), next;
+		int64_t now = units_now_ms(), next;
 		char why[384];
 
 		if (ok) {
@@ -342,7 +326,7 @@ int alert_deliver(struct history *h, const struct probe_config *pc, int tries,
 	}
 	for (int round = 0; round < tries && rc == 0; round++) {
 		bool waiting = false;
-		int64_t soonest = 0, now = now_ms();
+		int64_t soonest = 0, now = units_now_ms();
 		size_t k = due(h, pc, v, n, d, cap, now, &waiting);
 
 		if (k == 0 && (!waiting || round + 1 >= tries))
@@ -352,7 +336,8 @@ int alert_deliver(struct history *h, const struct probe_config *pc, int tries,
 		/* Wait for the next attempt only when there will be one in
 		 * this run. */
 		if (rc == 0 && round + 1 < tries && (soonest || waiting)) {
-			int64_t wait = soonest ? soonest - now_ms() : 1000;
+			int64_t wait =
+				soonest ? soonest - units_now_ms() : 1000;
 
 			if (wait > 0 && wait <= 4000) {
 				struct timespec ts = {wait / 1000,
@@ -366,7 +351,7 @@ int alert_deliver(struct history *h, const struct probe_config *pc, int tries,
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if ((!endpoint(pc, v[i].key) || all_settled(h, pc, &v[i])) &&
-		    history_transition_done(h, v[i].idempotency, now_ms(),
+		    history_transition_done(h, v[i].idempotency, units_now_ms(),
 					    err) < 0)
 			rc = -1;
 	free(d);

@@ -7,6 +7,7 @@
 
 #include "merge.h"
 #include "page.h"
+#include "units.h"
 
 static int level_of(const char *status)
 {
@@ -16,29 +17,12 @@ static int level_of(const char *status)
 	return 2; /* under_maintenance or unknown: not operational */
 }
 
-static int64_t parse_utc(const char *s)
-{
-	struct tm tm = {0};
-	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-
-	return end && !*end ? (int64_t)timegm(&tm) * 1000 : -1;
-}
-
-static void utc(int64_t ms, char *buf, size_t n)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Does this location vote? A readable summary, fresh as it defines it. */
 static bool fresh(const struct merge_input *in, int64_t now_ms, json_t *notes)
 {
 	json_t *page = json_object_get(in->summary, "page");
 	json_t *x = json_object_get(in->summary, "x_safedeploy");
-	int64_t at = parse_utc(
+	int64_t at = units_parse_utc(
 		json_string_value(json_object_get(page, "updated_at")));
 	json_int_t stale =
 		json_integer_value(json_object_get(x, "stale_after_seconds"));
@@ -78,7 +62,7 @@ json_t *merge_summaries(const struct merge_input *in, size_t n, int quorum,
 {
 	json_t *comps = json_array(), *votes = json_object(),
 	       *incidents = json_array(), *locations = json_array();
-	json_t *first_page = NULL, *doc, *x, *c, *xcomps = json_object();
+	json_t *first_page = NULL, *doc, *page, *x, *c, *xcomps = json_object();
 	bool *ok = calloc(n + 1, sizeof(bool));
 	json_int_t stale_min = 0, interval_min = 0;
 	int worst = 0;
@@ -204,26 +188,15 @@ json_t *merge_summaries(const struct merge_input *in, size_t n, int quorum,
 			}
 		}
 	}
-	utc(now_ms, now, sizeof(now));
-	doc = json_object();
-	json_object_set_new(doc, "page",
-			    first_page ? json_deep_copy(first_page)
-				       : json_object());
-	json_object_set_new(json_object_get(doc, "page"), "updated_at",
-			    json_string(now));
-	json_object_set_new(doc, "status",
-			    json_pack("{s:s, s:s}", "indicator",
-				      PAGE_INDICATOR[worst], "description",
-				      PAGE_DESCRIPTION[worst]));
-	json_object_set_new(doc, "components", comps);
-	json_object_set_new(doc, "incidents", incidents);
-	json_object_set_new(doc, "scheduled_maintenances", json_array());
+	units_format_utc(now_ms, now, sizeof(now));
+	page = first_page ? json_deep_copy(first_page) : json_object();
+	json_object_set_new(page, "updated_at", json_string(now));
 	x = json_pack("{s:s, s:I, s:I, s:i, s:I, s:o, s:o}", "generated_at",
 		      now, "interval_seconds", interval_min ? interval_min : 60,
 		      "stale_after_seconds", stale_min ? stale_min : 180,
 		      "quorum", quorum, "voting", (json_int_t)*voting,
 		      "locations", locations, "components", xcomps);
-	json_object_set_new(doc, "x_safedeploy", x);
+	doc = page_document(page, worst, comps, incidents, x);
 	json_decref(votes);
 	free(ok);
 	return doc;

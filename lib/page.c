@@ -7,16 +7,7 @@
 #include "fsutil.h"
 #include "markup.h"
 #include "page.h"
-
-static const char *utc(int64_t ms, char *buf, size_t n)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
+#include "units.h"
 
 /* A Statuspage id: lower-case letters, digits and '-'. */
 static void slug(const char *key, char *buf, size_t n)
@@ -73,26 +64,40 @@ static const char *component_name(json_t *c)
 	return json_string_value(json_object_get(c, "name"));
 }
 
+json_t *page_document(json_t *page, int worst, json_t *components,
+		      json_t *incidents, json_t *x)
+{
+	json_t *doc = json_object();
+
+	json_object_set_new(doc, "page", page);
+	json_object_set_new(doc, "status",
+			    json_pack("{s:s, s:s}", "indicator",
+				      PAGE_INDICATOR[worst], "description",
+				      PAGE_DESCRIPTION[worst]));
+	json_object_set_new(doc, "components", components);
+	json_object_set_new(doc, "incidents", incidents);
+	json_object_set_new(doc, "scheduled_maintenances", json_array());
+	json_object_set_new(doc, "x_safedeploy", x);
+	return doc;
+}
+
 json_t *page_summary(const struct page_info *info, json_t *data,
 		     int64_t generated_ms)
 {
 	const char *page_id = info->id ? info->id : "status";
 	json_t *incidents = json_object_get(data, "incidents");
-	json_t *doc = json_object(), *comps = json_array(),
-	       *open = json_array(), *x = json_object(),
-	       *xcomps = json_object();
+	json_t *page, *comps = json_array(), *open = json_array(),
+		      *x = json_object(), *xcomps = json_object();
 	enum level worst = OPERATIONAL;
 	char now[32], when[32], id[300];
 	size_t i;
 	json_t *c, *inc;
 
-	utc(generated_ms, now, sizeof(now));
-	json_object_set_new(
-		doc, "page",
-		json_pack("{s:s, s:s, s:o, s:s, s:s}", "id", page_id, "name",
-			  info->name ? info->name : "Status", "url",
-			  info->url ? json_string(info->url) : json_null(),
-			  "time_zone", "Etc/UTC", "updated_at", now));
+	units_format_utc(generated_ms, now, sizeof(now));
+	page = json_pack("{s:s, s:s, s:o, s:s, s:s}", "id", page_id, "name",
+			 info->name ? info->name : "Status", "url",
+			 info->url ? json_string(info->url) : json_null(),
+			 "time_zone", "Etc/UTC", "updated_at", now);
 	json_array_foreach(json_object_get(data, "components"), i, c)
 	{
 		enum level lv = component_level(c, incidents);
@@ -103,7 +108,8 @@ json_t *page_summary(const struct page_info *info, json_t *data,
 			worst = lv;
 		slug(json_string_value(json_object_get(c, "key")), id,
 		     sizeof(id));
-		utc(since ? since : generated_ms, when, sizeof(when));
+		units_format_utc(since ? since : generated_ms, when,
+				 sizeof(when));
 		json_array_append_new(
 			comps,
 			json_pack("{s:s, s:s, s:s, s:o, s:I, s:s, s:s, s:b, "
@@ -141,8 +147,9 @@ json_t *page_summary(const struct page_info *info, json_t *data,
 			 (long long)json_integer_value(
 				 json_object_get(inc, "id")));
 		slug(key, cid, sizeof(cid));
-		utc(json_integer_value(json_object_get(inc, "opened_ms")),
-		    opened, sizeof(opened));
+		units_format_utc(
+			json_integer_value(json_object_get(inc, "opened_ms")),
+			opened, sizeof(opened));
 		json_array_append_new(
 			open,
 			json_pack(
@@ -164,13 +171,6 @@ json_t *page_summary(const struct page_info *info, json_t *data,
 				opened, "components", "id", cid, "name", name,
 				"status", PAGE_STATUS[MAJOR]));
 	}
-	json_object_set_new(doc, "status",
-			    json_pack("{s:s, s:s}", "indicator",
-				      PAGE_INDICATOR[worst], "description",
-				      PAGE_DESCRIPTION[worst]));
-	json_object_set_new(doc, "components", comps);
-	json_object_set_new(doc, "incidents", open);
-	json_object_set_new(doc, "scheduled_maintenances", json_array());
 	json_object_set_new(x, "generated_at", json_string(now));
 	json_object_set_new(x, "interval_seconds",
 			    json_integer(info->interval_s));
@@ -182,8 +182,7 @@ json_t *page_summary(const struct page_info *info, json_t *data,
 			    info->probe ? json_string(info->probe)
 					: json_null());
 	json_object_set_new(x, "components", xcomps);
-	json_object_set_new(doc, "x_safedeploy", x);
-	return doc;
+	return page_document(page, worst, comps, open, x);
 }
 
 /* The daily bars: one span per day, its date and uptime in the title. */
@@ -433,9 +432,9 @@ int page_write(const char *dir, const struct page_info *info, json_t *data,
 	int rc;
 
 	hist = json_pack("{s:i, s:s, s:O, s:O}", "version", 1, "generated_at",
-			 utc(generated_ms, now, sizeof(now)), "components",
-			 json_object_get(data, "components"), "incidents",
-			 json_object_get(data, "incidents"));
+			 units_format_utc(generated_ms, now, sizeof(now)),
+			 "components", json_object_get(data, "components"),
+			 "incidents", json_object_get(data, "incidents"));
 	rc = page_write_files(dir, info, summary, data, hist, err);
 	json_decref(hist);
 	json_decref(summary);

@@ -27,6 +27,12 @@ struct page_info {
 	const char *probe;     /* where the probe runs (host name) */
 };
 
+/* A Statuspage v2 summary from its parts (each reference is taken): the
+ * page object, the worst component's level (an index of PAGE_STATUS), the
+ * components, the unresolved incidents and our x_safedeploy object. */
+json_t *page_document(json_t *page, int worst, json_t *components,
+		      json_t *incidents, json_t *x);
+
 /* summary.json's document, from history_page_data's; generated_ms is the
  * generation time (page.updated_at). */
 json_t *page_summary(const struct page_info *info, json_t *data,

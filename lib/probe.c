@@ -698,14 +698,6 @@ void probe_config_release(struct probe_config *pc)
 	memset(pc, 0, sizeof(*pc));
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Evaluate the conditions into r (which holds what was observed). */
 static void evaluate(struct probe_result *r)
 {
@@ -755,7 +747,7 @@ static void run_dns(struct probe_result *r)
 	struct sd_err e = {0};
 	size_t len = 0;
 
-	r->at_ms = now_ms();
+	r->at_ms = units_now_ms();
 	if (dnsq_query(ep->dns_server, ep->dns_name, ep->dns_type,
 		       (long)ep->timeout_ms, &d, &e) < 0) {
 		snprintf(r->error, sizeof(r->error), "%.*s",
@@ -870,7 +862,7 @@ int probe_run_once(const struct probe_config *pc, struct probe_result *results,
 			break;
 	if (dns.n && !nthreads)
 		dns_worker(&dns); /* no thread: in turn, here */
-	started = now_ms();
+	started = units_now_ms();
 	if (nreq && http_request_all(c, reqs, nreq, hr, err) < 0)
 		rc = -1;
 	for (size_t t = 0; t < nthreads; t++)
@@ -921,11 +913,8 @@ json_t *probe_result_json(const struct probe_result *r)
 	const struct probe_endpoint *ep = r->ep;
 	json_t *o = json_object();
 	char when[32];
-	time_t secs = (time_t)(r->at_ms / 1000);
-	struct tm tm;
 
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	units_format_utc(r->at_ms, when, sizeof(when));
 	json_object_set_new(o, "name", json_string(ep->name));
 	json_object_set_new(o, "group",
 			    ep->group ? json_string(ep->group) : json_null());
@@ -947,12 +936,11 @@ json_t *probe_result_json(const struct probe_result *r)
 				      r->t.total / 1000.0));
 	if (r->cert_expiry) {
 		char exp[32];
-		time_t ce = (time_t)r->cert_expiry;
 
-		gmtime_r(&ce, &tm);
-		strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		json_object_set_new(o, "certificate_expiration",
-				    json_string(exp));
+		json_object_set_new(
+			o, "certificate_expiration",
+			json_string(units_format_utc(r->cert_expiry * 1000, exp,
+						     sizeof(exp))));
 	}
 	if (r->rcode[0])
 		json_object_set_new(o, "dns_rcode", json_string(r->rcode));

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "units.h"
 
@@ -223,4 +224,30 @@ const char *units_format_size(uint64_t bytes, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%llu%c", (unsigned long long)v, prefixes[i]);
 	return buf;
+}
+
+int64_t units_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *units_format_utc(int64_t ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "@%lld", (long long)(ms / 1000));
+	return buf;
+}
+
+int64_t units_parse_utc(const char *s)
+{
+	struct tm tm = {0};
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+
+	return end && !*end ? (int64_t)timegm(&tm) * 1000 : -1;
 }

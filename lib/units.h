@@ -22,4 +22,13 @@ const char *units_format_duration(int64_t ms, char *buf, size_t n);
 /* "512B", "1.5K", "10M", "2.3G". */
 const char *units_format_size(uint64_t bytes, char *buf, size_t n);
 
+/* Wall-clock time now, in Unix milliseconds. */
+int64_t units_now_ms(void);
+
+/* Unix milliseconds as RFC 3339 UTC, "2026-11-21T16:05:03Z". */
+const char *units_format_utc(int64_t ms, char *buf, size_t n);
+
+/* The reverse, for that exact form: Unix milliseconds, or -1. */
+int64_t units_parse_utc(const char *s);
+
 #endif

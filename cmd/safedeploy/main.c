@@ -9,6 +9,7 @@
 #include "color.h"
 #include "msg.h"
 #include "opts.h"
+#include "units.h"
 #include "version.h"
 
 static const struct cmd_entry commands[] = {
@@ -193,10 +194,5 @@ int cmd_print_json(json_t *doc)
 
 const char *cmd_format_utc(int64_t t, char *buf, size_t n)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, n, "@%lld", (long long)t);
-	return buf;
+	return units_format_utc(t * 1000, buf, n);
 }

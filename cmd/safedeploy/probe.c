@@ -289,14 +289,6 @@ static void print_result(const struct probe_result *r, size_t name_width)
 		       json_string_value(json_object_get(c, "condition")));
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --publish: CMD through /bin/sh, in the page's directory's terms:
  * SAFEDEPLOY_PAGE_DIR names it. A failure is reported, never fatal. */
 static void publish(const struct run *r)
@@ -402,7 +394,7 @@ static int round_once(struct run *r)
 		printf("%zu of %zu up\n", up, pc->n);
 	}
 	if (r->out) {
-		int64_t now = wall_ms();
+		int64_t now = units_now_ms();
 		json_t *data = history_page_data(r->hist, pc, now, &err);
 
 		if (!data || page_write(r->out, &r->info, data, now, &err) < 0)
@@ -847,7 +839,7 @@ static int cmd_probe_merge(int argc, char **argv, struct cmd_ctx *ctx)
 		json_decref(notes);
 		return SD_EXIT_CANNOT;
 	}
-	merged = merge_summaries(in, n, quorum, wall_ms(), &voting, notes);
+	merged = merge_summaries(in, n, quorum, units_now_ms(), &voting, notes);
 	json_array_foreach(notes, i, w) msg_warn("%s", json_string_value(w));
 	json_array_foreach(json_object_get(merged, "components"), i, c) down +=
 		strcmp(json_string_value(json_object_get(c, "status")),

@@ -1,7 +1,24 @@
-# Shared by the benchmarks that need many HTTP servers (sourced): one nginx
-# with a listener on each of N loopback addresses, each answering one JSON
-# body, and best-of-N timing. Callers set $work (a scratch directory that
-# their EXIT trap removes) and kill $nginx_pid on exit.
+# Shared by the benchmarks that need many HTTP servers (sourced): the
+# scratch directory and its clean-up, one nginx with a listener on each of
+# N loopback addresses, each answering one JSON body, and best-of-N timing.
+
+# bench_start TOOL...: fail unless every TOOL is installed; make $work,
+# removed on exit with nginx stopped (kept with BENCH_KEEP=1).
+bench_start() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" > /dev/null || { echo "bench: needs $tool (make deps)" >&2; exit 1; }
+	done
+	work=$(mktemp -d)
+	nginx_pid=
+	[ -n "${BENCH_KEEP:-}" ] || trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+	[ -z "$nginx_pid" ] || kill "$nginx_pid" 2> /dev/null || true
+	wait 2> /dev/null || true
+	rm -rf "$work"
+}
 
 # bench_addr PREFIX I: the I-th address under PREFIX (127.1 -> 127.1.0.1,
 # 127.1.0.2, ... 250 per /24).
@@ -12,7 +29,6 @@ bench_addr() { echo "$1.$(($2 / 250)).$(($2 % 250 + 1))"; }
 # Returns once the last address answers; nginx_pid is set.
 nginx_start() {
 	local prefix=$1 n=$2 port=$3 body=$4 extra=${5:-} i last
-	# shellcheck disable=SC2154 # $work is the caller's
 	{
 		echo "daemon off; master_process off; worker_processes 1;"
 		echo "pid $work/nginx.pid; error_log $work/error.log warn;"
@@ -32,7 +48,6 @@ nginx_start() {
 	} > "$work/nginx.conf"
 	mkdir -p "$work/tmp"
 	nginx -p "$work" -c "$work/nginx.conf" 2> "$work/nginx.err" &
-	# shellcheck disable=SC2034 # for the caller
 	nginx_pid=$!
 	last=$(bench_addr "$prefix" $((n - 1)))
 	for _ in $(seq 100); do

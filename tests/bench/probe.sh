@@ -8,25 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=$PWD/bin/safedeploy
-for tool in nginx curl jq /usr/bin/time; do
-	command -v "$tool" > /dev/null || { echo "bench: needs $tool (make deps)" >&2; exit 1; }
-done
+# shellcheck source=tests/bench/nginx.bash
+. tests/bench/nginx.bash
+bench_start nginx curl jq /usr/bin/time
 checks=${BENCH_CHECKS:-500}
 runs=${BENCH_RUNS:-5}
 port=${BENCH_PORT:-18800}
-work=$(mktemp -d)
-nginx_pid=
-cleanup() {
-	[ -z "$nginx_pid" ] || kill "$nginx_pid" 2> /dev/null || true
-	wait 2> /dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-[ -z "${BENCH_KEEP:-}" ] || trap - EXIT
 export XDG_STATE_HOME=$work/state
 
-# shellcheck source=tests/bench/nginx.bash
-. tests/bench/nginx.bash
 addr() { bench_addr 127.2 "$1"; }
 # shellcheck disable=SC2016 # nginx's variable, not the shell's
 nginx_start 127.2 "$checks" "$port" '{"status":"UP","host":"$server_addr"}'

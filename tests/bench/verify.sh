@@ -8,23 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=$PWD/bin/safedeploy
-for tool in nginx curl jq /usr/bin/time; do
-	command -v "$tool" > /dev/null || { echo "bench: needs $tool (make deps)" >&2; exit 1; }
-done
+# shellcheck source=tests/bench/nginx.bash
+. tests/bench/nginx.bash
+bench_start nginx curl jq /usr/bin/time
 pods=${BENCH_PODS:-1000}
 runs=${BENCH_RUNS:-5}
 port=${BENCH_PORT:-18700}
-work=$(mktemp -d)
-nginx_pid=
-cleanup() {
-	[ -z "$nginx_pid" ] || kill "$nginx_pid" 2> /dev/null || true
-	wait 2> /dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
 
-# shellcheck source=tests/bench/nginx.bash
-. tests/bench/nginx.bash
 addr() { bench_addr 127.1 "$1"; }
 old=$(addr $((pods - 1)))
 # shellcheck disable=SC2016 # nginx's variables, not the shell's
