@@ -8,7 +8,7 @@ _safedeploy_reply() {
 
 _safedeploy() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="token verify probe config help"
+	local cmds="token verify probe flags hook config help"
 	local global="--help --version --config --color"
 	local common="--json --config --color --help"
 	local cmd="" sub="" i w
@@ -26,7 +26,8 @@ _safedeploy() {
 			--max-body | --cacert | --header | -H | --junit | --wait | \
 			--interval | --on-fail | --namespace | -n | --selector | -l | \
 			--k8s-api | --kubeconfig | --context | --chunk-size | --every | \
-			--db | --out | --publish | --dns-server | --quorum) ((i++)) ;;
+			--db | --out | --publish | --dns-server | --quorum | --directory | -C | \
+			--rev | --sarif) ((i++)) ;;
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi ;;
 		esac
@@ -34,7 +35,7 @@ _safedeploy() {
 
 	case $prev in
 	--config | --plan | -p | --targets | --kubectl-json | --cacert | --junit | \
-		--kubeconfig | --db)
+		--kubeconfig | --db | --sarif)
 		_safedeploy_reply -f -- "$cur"
 		return
 		;;
@@ -42,8 +43,8 @@ _safedeploy() {
 		_safedeploy_reply -W "1s 2s 5s 30s 1m" -- "$cur"
 		return
 		;;
-	--expect-commit)
-		_safedeploy_reply -W "HEAD $(git tag 2> /dev/null) $(git branch --format='%(refname:short)' 2> /dev/null)" -- "$cur"
+	--expect-commit | --rev)
+		_safedeploy_reply -W "HEAD $(git for-each-ref --format='%(refname:short)' refs/heads refs/tags 2> /dev/null)" -- "$cur"
 		return
 		;;
 	--url | -u | --port | --path | --field | -f | --expect | -e | --same | \
@@ -65,7 +66,7 @@ _safedeploy() {
 		return
 		;;
 	--summary | --confirm) return ;;
-	--out)
+	--out | --directory | -C)
 		_safedeploy_reply -d -- "$cur"
 		return
 		;;
@@ -85,9 +86,13 @@ _safedeploy() {
 		;;
 	help)
 		if [[ -z $sub ]]; then
-			_safedeploy_reply -W "token verify probe config" -- "$cur"
+			_safedeploy_reply -W "token verify probe flags hook config" -- "$cur"
 		elif [[ $sub == token ]]; then
 			_safedeploy_reply -W "issue check redeem confirm" -- "$cur"
+		elif [[ $sub == probe ]]; then
+			_safedeploy_reply -W "run independence merge" -- "$cur"
+		elif [[ $sub == flags ]]; then
+			_safedeploy_reply -W "timeline" -- "$cur"
 		fi
 		;;
 	token)
@@ -125,6 +130,33 @@ _safedeploy() {
 				_safedeploy_reply -f -X '!*.json' -- "$cur"
 			fi
 			;;
+		esac
+		;;
+	flags)
+		case $sub in
+		"")
+			if [[ $cur == -* ]]; then
+				_safedeploy_reply -W "--directory --rev --history --staged --sarif --no-cache $common" -- "$cur"
+			else
+				_safedeploy_reply -W "timeline" -- "$cur"
+			fi
+			;;
+		timeline)
+			[[ $cur == -* ]] && _safedeploy_reply -W "--directory --rev --no-cache $common" -- "$cur"
+			;;
+		esac
+		;;
+	hook)
+		case $sub in
+		"")
+			if [[ $cur == -* ]]; then
+				_safedeploy_reply -W "--directory --force --no-cache $common" -- "$cur"
+			else
+				_safedeploy_reply -W "install pre-commit pre-push" -- "$cur"
+			fi
+			;;
+		install) _safedeploy_reply -W "--directory --force --help" -- "$cur" ;;
+		pre-commit | pre-push) _safedeploy_reply -W "--directory --no-cache $common" -- "$cur" ;;
 		esac
 		;;
 	config)

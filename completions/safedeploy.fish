@@ -1,8 +1,9 @@
 # fish completion for safedeploy. Options per command mirror the commands'
 # --help; tests/completions.bats checks that they agree.
 
-set -l cmds token verify probe config help
+set -l cmds token verify probe flags hook config help
 set -l token_cmds issue check redeem confirm
+set -l hook_cmds install pre-commit pre-push
 
 complete -c safedeploy -f
 complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -l help -s h -d 'show this help and exit'
@@ -12,9 +13,11 @@ complete -c safedeploy -l color -x -a 'auto always never' -d 'colour: auto, alwa
 complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a token -d 'issue, check and redeem confirmation tokens'
 complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'ask every pod what it runs; fail on any skew'
 complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a probe -d 'status-page checks from outside'
+complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a flags -d 'dead, undefined, stale and resurrected feature flags'
+complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a hook -d 'install and run the git hooks (pre-commit, pre-push)'
 complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a config -d 'show the merged configuration'
 complete -c safedeploy -n "not __fish_seen_subcommand_from $cmds" -a help -d 'show the help of a command'
-complete -c safedeploy -n "__fish_seen_subcommand_from help; and not __fish_seen_subcommand_from token verify probe config" -a 'token verify probe config'
+complete -c safedeploy -n "__fish_seen_subcommand_from help; and not __fish_seen_subcommand_from token verify probe flags hook config" -a 'token verify probe flags hook config'
 
 complete -c safedeploy -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from $token_cmds" -a issue -d 'print a token bound to the plan'
 complete -c safedeploy -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from $token_cmds" -a check -d 'check a token against the plan'
@@ -35,8 +38,8 @@ complete -c safedeploy -n "__fish_seen_subcommand_from run" -l every -x -a '30s 
 complete -c safedeploy -n "__fish_seen_subcommand_from run" -l db -r -F -d 'the history (SQLite)'
 complete -c safedeploy -n "__fish_seen_subcommand_from run" -l out -r -a '(__fish_complete_directories)' -d 'write the status page there after each round'
 complete -c safedeploy -n "__fish_seen_subcommand_from run" -l publish -x -d 'run CMD after each page written'
-complete -c safedeploy -n "__fish_seen_subcommand_from $token_cmds verify config run independence merge" -l json -d 'print one JSON document on standard output'
-complete -c safedeploy -n "__fish_seen_subcommand_from $token_cmds verify config run independence merge" -l help -s h -d 'show this help and exit'
+complete -c safedeploy -n "__fish_seen_subcommand_from $token_cmds verify config run independence merge flags; or __fish_seen_subcommand_from hook; and not __fish_seen_subcommand_from install" -l json -d 'print one JSON document on standard output'
+complete -c safedeploy -n "__fish_seen_subcommand_from $token_cmds verify config run independence merge flags hook" -l help -s h -d 'show this help and exit'
 complete -c safedeploy -n "__fish_seen_subcommand_from config" -l origin -d 'show where each value came from'
 complete -c safedeploy -n "__fish_seen_subcommand_from config" -l keys -d 'list every key the suite knows'
 complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l url -s u -x -d 'a target (repeatable)'
@@ -73,3 +76,14 @@ complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l kubeconfig -r 
 complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l context -x -d 'with --k8s: this kubeconfig context'
 complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l via-api-proxy -d 'with --k8s: reach each pod through the API server\'s pod proxy'
 complete -c safedeploy -n "__fish_seen_subcommand_from verify" -l chunk-size -x -d 'with --k8s: pods per page of the list (default 500)'
+complete -c safedeploy -n "__fish_seen_subcommand_from flags; and not __fish_seen_subcommand_from timeline" -a timeline -d 'one flag\'s events: born, extinct, born-again, with the commits'
+complete -c safedeploy -n "__fish_seen_subcommand_from flags hook" -l directory -s C -r -a '(__fish_complete_directories)' -d 'the repository (default: the one holding the current directory)'
+complete -c safedeploy -n "__fish_seen_subcommand_from flags" -l rev -x -a '(git for-each-ref --format="%(refname:short)" refs/heads refs/tags 2>/dev/null; echo HEAD)' -d 'read this commit (timeline: history up to it)'
+complete -c safedeploy -n "__fish_seen_subcommand_from flags; and not __fish_seen_subcommand_from timeline" -l history -d 'also read first-parent history: stale, resurrected, retired'
+complete -c safedeploy -n "__fish_seen_subcommand_from flags; and not __fish_seen_subcommand_from timeline" -l staged -d 'check only what the index adds over HEAD (the pre-commit check)'
+complete -c safedeploy -n "__fish_seen_subcommand_from flags; and not __fish_seen_subcommand_from timeline" -l sarif -r -F -d 'also write the findings as SARIF 2.1.0 to FILE'
+complete -c safedeploy -n "__fish_seen_subcommand_from flags; or __fish_seen_subcommand_from hook; and not __fish_seen_subcommand_from install" -l no-cache -d 'neither read nor write the history cache in .git/safedeploy/'
+complete -c safedeploy -n "__fish_seen_subcommand_from hook; and not __fish_seen_subcommand_from $hook_cmds" -a install -d 'put the pre-commit and pre-push shims into the hooks directory'
+complete -c safedeploy -n "__fish_seen_subcommand_from hook; and not __fish_seen_subcommand_from $hook_cmds" -a pre-commit -d 'what the pre-commit shim runs: safedeploy flags --staged'
+complete -c safedeploy -n "__fish_seen_subcommand_from hook; and not __fish_seen_subcommand_from $hook_cmds" -a pre-push -d 'what the pre-push shim runs: the history check over the commits being pushed'
+complete -c safedeploy -n "__fish_seen_subcommand_from hook; and not __fish_seen_subcommand_from pre-commit pre-push" -l force -s f -d 'install: replace a different hook (kept as NAME.safedeploy-old)'

@@ -31,9 +31,21 @@ fish_complete() {
 
 @test "completions: bash completes commands, token commands and files" {
 	run -0 bash_complete ""
-	assert_output "$(printf 'config\nhelp\nprobe\ntoken\nverify')"
+	assert_output "$(printf 'config\nflags\nhelp\nhook\nprobe\ntoken\nverify')"
 	run -0 bash_complete probe ""
 	assert_output "$(printf 'independence\nmerge\nrun')"
+	run -0 bash_complete flags ""
+	assert_output "timeline"
+	run -0 bash_complete flags --history t
+	assert_output "timeline"
+	run -0 bash_complete hook ""
+	assert_output "$(printf 'install\npre-commit\npre-push')"
+	run -0 bash_complete hook pre-p
+	assert_output "pre-push"
+	run -0 bash_complete help ""
+	assert_output "$(printf 'config\nflags\nhook\nprobe\ntoken\nverify')"
+	run -0 bash_complete help flags ""
+	assert_output "timeline"
 	run -0 bash_complete token ""
 	assert_output "$(printf 'check\nconfirm\nissue\nredeem')"
 	run -0 bash_complete token re
@@ -43,6 +55,13 @@ fish_complete() {
 	touch myplan.json
 	run -0 bash_complete token issue --plan my
 	assert_output "myplan.json"
+	run -0 bash_complete flags --sarif my
+	assert_output "myplan.json"
+	mkdir myrepo
+	run -0 bash_complete flags -C my
+	assert_output "myrepo"
+	run -0 bash_complete hook install --directory my
+	assert_output "myrepo"
 	run -0 bash_complete --color=
 	assert_output "$(printf -- '--color=always\n--color=auto\n--color=never')"
 }
@@ -57,15 +76,28 @@ fish_complete() {
 	assert_equal "$(bash_complete probe run --)" "$(help_options probe run)"
 	assert_equal "$(bash_complete probe independence --)" "$(help_options probe independence)"
 	assert_equal "$(bash_complete probe merge --)" "$(help_options probe merge)"
+	assert_equal "$(bash_complete flags --)" "$(help_options flags)"
+	assert_equal "$(bash_complete flags --history --)" "$(help_options flags)"
+	assert_equal "$(bash_complete flags timeline --)" "$(help_options flags timeline)"
+	assert_equal "$(bash_complete hook --)" "$(help_options hook)"
+	# After the hook's name, those of its options that apply to it.
+	for sub in install pre-commit pre-push; do
+		assert_equal "$(comm -23 <(bash_complete hook "$sub" --) <(help_options hook))" ""
+	done
+	assert_equal "$(bash_complete hook install --)" "$(printf -- '--directory\n--force\n--help')"
 	assert_equal "$(bash_complete --)" "$(safedeploy --help | sed -n '/^Options:/,$p' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)"
 }
 
 @test "completions: fish offers exactly the options of each --help" {
 	local sub
 	run -0 fish_complete "safedeploy "
-	assert_output "$(printf 'config\nhelp\nprobe\ntoken\nverify')"
+	assert_output "$(printf 'config\nflags\nhelp\nhook\nprobe\ntoken\nverify')"
 	run -0 fish_complete "safedeploy probe "
 	assert_output "$(printf 'independence\nmerge\nrun')"
+	run -0 fish_complete "safedeploy flags "
+	assert_output "timeline"
+	run -0 fish_complete "safedeploy hook "
+	assert_output "$(printf 'install\npre-commit\npre-push')"
 	run -0 fish_complete "safedeploy token "
 	assert_output "$(printf 'check\nconfirm\nissue\nredeem')"
 	for sub in issue check redeem confirm; do
@@ -77,13 +109,21 @@ fish_complete() {
 	assert_equal "$(fish_complete "safedeploy probe run --" | grep -- '^--')" "$(help_options probe run)"
 	assert_equal "$(fish_complete "safedeploy probe independence --" | grep -- '^--')" "$(help_options probe independence)"
 	assert_equal "$(fish_complete "safedeploy probe merge --" | grep -- '^--')" "$(help_options probe merge)"
+	assert_equal "$(fish_complete "safedeploy flags --" | grep -- '^--')" "$(help_options flags)"
+	assert_equal "$(fish_complete "safedeploy flags timeline --" | grep -- '^--')" "$(help_options flags timeline)"
+	assert_equal "$(fish_complete "safedeploy hook --" | grep -- '^--')" "$(help_options hook)"
+	for sub in install pre-commit pre-push; do
+		assert_equal "$(comm -23 <(fish_complete "safedeploy hook $sub --" | grep -- '^--') <(help_options hook))" ""
+	done
+	assert_equal "$(fish_complete "safedeploy hook install --" | grep -- '^--')" \
+		"$(printf -- '--color\n--config\n--directory\n--force\n--help')"
 }
 
 @test "completions: zsh loads and names every option of each --help" {
 	run -0 zsh -n "$REPO_ROOT/completions/_safedeploy"
 	run -0 zsh -fc "autoload -U compinit && compinit -u -d $BATS_TEST_TMPDIR/zcomp && fpath=($REPO_ROOT/completions \$fpath) && autoload -U _safedeploy && whence -w _safedeploy"
 	local opt
-	for opt in $( { help_options token issue; help_options token confirm; help_options config; help_options verify; help_options probe run; help_options probe independence; help_options probe merge; } | sort -u); do
+	for opt in $( { help_options token issue; help_options token confirm; help_options config; help_options verify; help_options probe run; help_options probe independence; help_options probe merge; help_options flags; help_options flags timeline; help_options hook; } | sort -u); do
 		grep -qE -- "$opt(=-)?(\[|\}'\[)" "$REPO_ROOT/completions/_safedeploy" || fail "zsh completion lacks $opt"
 	done
 }

@@ -18,7 +18,7 @@ load helpers/man
 }
 
 @test "safedeploy: every command answers --help, help CMD and CMD -h alike" {
-	for cmd in token verify config; do
+	for cmd in token verify config flags hook; do
 		run -0 safedeploy "$cmd" --help
 		assert_output --partial "Usage: safedeploy $cmd"
 		local via_flag=$output
@@ -33,6 +33,13 @@ load helpers/man
 		run -0 safedeploy help token "$sub"
 		assert_output --partial "Usage: safedeploy token $sub"
 	done
+	run -0 safedeploy flags timeline --help
+	assert_output --partial "Usage: safedeploy flags timeline"
+	local via_flag=$output
+	run -0 safedeploy help flags timeline
+	assert_equal "$output" "$via_flag"
+	run -0 safedeploy flags timeline -h
+	assert_equal "$output" "$via_flag"
 }
 
 @test "safedeploy: an unknown command is a usage error with a try line" {
@@ -72,7 +79,8 @@ load helpers/man
 	help=$( { safedeploy --help; for c in config verify; do safedeploy "$c" --help; done;
 		for s in issue check redeem confirm; do safedeploy token "$s" --help; done;
 		safedeploy probe run --help; safedeploy probe independence --help;
-		safedeploy probe merge --help; } )
+		safedeploy probe merge --help; safedeploy flags --help;
+		safedeploy flags timeline --help; safedeploy hook --help; } )
 	check_man_options "$REPO_ROOT/cmd/safedeploy/safedeploy.1" "$help"
 }
 

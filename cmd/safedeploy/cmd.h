@@ -24,6 +24,8 @@ int cmd_token(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_config(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_probe(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_flags(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Load the configuration (ctx->config_file last), print its warnings, and
  * apply the settings every command shares (colour). Returns 0, or the exit

@@ -87,6 +87,11 @@ static int list_keys(bool json)
 {
 	json_t *doc = json_object(), *keys = json_array();
 
+	int w = 0;
+
+	for (const struct config_key *k = config_keys; k->path; k++)
+		if (k->type != CFG_SECTION && (int)strlen(k->path) > w)
+			w = (int)strlen(k->path);
 	for (const struct config_key *k = config_keys; k->path; k++) {
 		if (json) {
 			json_t *row =
@@ -99,7 +104,7 @@ static int list_keys(bool json)
 						    json_string(k->choices));
 			json_array_append_new(keys, row);
 		} else if (k->type != CFG_SECTION) {
-			printf("%-28s %-9s %s%s%s%s\n", k->path,
+			printf("%-*s %-9s %s%s%s%s\n", w, k->path,
 			       type_names[k->type], k->help ? k->help : "",
 			       k->choices ? " (" : "",
 			       k->choices ? k->choices : "",
