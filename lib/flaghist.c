@@ -85,15 +85,8 @@ static long timeline_intern(struct flag_history *h, const char *key,
 
 	if (i)
 		return (long)json_integer_value(i);
-	if (h->nfl == h->flcap) {
-		size_t cap = h->flcap ? h->flcap * 2 : 64;
-		struct flag_timeline *v = realloc(h->fl, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		h->fl = v;
-		h->flcap = cap;
-	}
+	if (flags_reserve(&h->fl, &h->flcap, h->nfl + 1, sizeof(*h->fl)) < 0)
+		return -1;
 	t = &h->fl[h->nfl];
 	memset(t, 0, sizeof(*t));
 	t->key = strdup(key);
@@ -116,15 +109,9 @@ static long commit_intern(struct flag_history *h, const char *id, int64_t time,
 
 	if (i)
 		return (long)json_integer_value(i);
-	if (h->ncommits == h->ccap) {
-		size_t cap = h->ccap ? h->ccap * 2 : 64;
-		struct flag_commit *v = realloc(h->commits, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		h->commits = v;
-		h->ccap = cap;
-	}
+	if (flags_reserve(&h->commits, &h->ccap, h->ncommits + 1,
+			  sizeof(*h->commits)) < 0)
+		return -1;
 	c = &h->commits[h->ncommits];
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	c->time = time;
@@ -142,15 +129,8 @@ static int add_event(struct flag_timeline *t, int kind, int type,
 {
 	struct flag_event *e;
 
-	if (t->nev == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4;
-		struct flag_event *v = realloc(t->ev, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		t->ev = v;
-		t->cap = cap;
-	}
+	if (flags_reserve(&t->ev, &t->cap, t->nev + 1, sizeof(*t->ev)) < 0)
+		return -1;
 	e = &t->ev[t->nev++];
 	e->kind = (uint8_t)kind;
 	e->type = (uint8_t)type;
@@ -314,34 +294,17 @@ static int count_hit(void *ud, const struct flag_source *src, const char *name,
 		return 1;
 	}
 	if (c->blob_mark[id] != c->blob_serial) {
-		if (c->ntmp + 2 > c->tmpcap) {
-			size_t cap = c->tmpcap ? c->tmpcap * 2 : 256;
-			uint32_t *v = realloc(c->tmp, cap * sizeof(*v));
-
-			if (!v) {
-				c->oom = true;
-				return 1;
-			}
-			c->tmp = v;
-			c->tmpcap = cap;
+		/* Two pairs, (id, def count) and (id, ref count): a
+		 * flag can be both defined and referenced in one file. */
+		if (flags_reserve(&c->tmp, &c->tmpcap, c->ntmp + 4,
+				  sizeof(*c->tmp)) < 0) {
+			c->oom = true;
+			return 1;
 		}
 		c->blob_mark[id] = c->blob_serial;
 		c->blob_pos[id] = (uint32_t)c->ntmp;
 		c->tmp[c->ntmp++] = (uint32_t)id;
 		c->tmp[c->ntmp++] = 0;
-		/* A flag can be both defined and referenced in one file:
-		 * a second pair for the other kind. */
-		if (c->ntmp + 2 > c->tmpcap) {
-			size_t cap = c->tmpcap * 2;
-			uint32_t *v = realloc(c->tmp, cap * sizeof(*v));
-
-			if (!v) {
-				c->oom = true;
-				return 1;
-			}
-			c->tmp = v;
-			c->tmpcap = cap;
-		}
 		c->tmp[c->ntmp++] = (uint32_t)id;
 		c->tmp[c->ntmp++] = 1u << 31;
 	}
@@ -401,16 +364,11 @@ static struct memo_ent *blob_counts(struct hctx *c, const git_oid *oid,
 	for (size_t i = 0; i < c->ntmp; i += 2) {
 		if (!(c->tmp[i + 1] & 0x7fffffffu))
 			continue;
-		if (c->memo.nvals + 2 > c->memo.vcap) {
-			size_t cap = c->memo.vcap ? c->memo.vcap * 2 : 4096;
-			uint32_t *v = realloc(c->memo.vals, cap * sizeof(*v));
-
-			if (!v) {
-				c->oom = true;
-				return NULL;
-			}
-			c->memo.vals = v;
-			c->memo.vcap = cap;
+		if (flags_reserve(&c->memo.vals, &c->memo.vcap,
+				  c->memo.nvals + 2,
+				  sizeof(*c->memo.vals)) < 0) {
+			c->oom = true;
+			return NULL;
 		}
 		c->memo.vals[c->memo.nvals++] = c->tmp[i];
 		c->memo.vals[c->memo.nvals++] = c->tmp[i + 1];
@@ -425,15 +383,9 @@ static struct touch *touch(struct hctx *c, uint32_t fl)
 	if (grow_marks(c, (size_t)fl + 1) < 0)
 		return NULL;
 	if (c->touch_idx[fl] < 0) {
-		if (c->ntouch == c->touchcap) {
-			size_t cap = c->touchcap ? c->touchcap * 2 : 64;
-			struct touch *v = realloc(c->touch, cap * sizeof(*v));
-
-			if (!v)
-				return NULL;
-			c->touch = v;
-			c->touchcap = cap;
-		}
+		if (flags_reserve(&c->touch, &c->touchcap, c->ntouch + 1,
+				  sizeof(*c->touch)) < 0)
+			return NULL;
 		memset(&c->touch[c->ntouch], 0, sizeof(c->touch[0]));
 		c->touch[c->ntouch].fl = fl;
 		c->touch_idx[fl] = (int32_t)c->ntouch++;
@@ -443,15 +395,9 @@ static struct touch *touch(struct hctx *c, uint32_t fl)
 
 static const char *keep_path(struct hctx *c, const char *path)
 {
-	if (c->npaths == c->pathcap) {
-		size_t cap = c->pathcap ? c->pathcap * 2 : 64;
-		char **v = realloc(c->paths, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		c->paths = v;
-		c->pathcap = cap;
-	}
+	if (flags_reserve(&c->paths, &c->pathcap, c->npaths + 1,
+			  sizeof(*c->paths)) < 0)
+		return NULL;
 	return c->paths[c->npaths++] = strdup(path);
 }
 
@@ -1041,16 +987,9 @@ int flaghist_update(git_repository *repo, const struct flagspec *fs,
 			found_tip = true;
 			break;
 		}
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
-			git_oid *v = realloc(chain, nc * sizeof(*v));
-
-			if (!v) {
-				err_set(err, SD_EXIT_CANNOT, "out of memory");
-				goto out;
-			}
-			chain = v;
-			cap = nc;
+		if (flags_reserve(&chain, &cap, n + 1, sizeof(*chain)) < 0) {
+			err_set(err, SD_EXIT_CANNOT, "out of memory");
+			goto out;
 		}
 		chain[n++] = cur;
 		git_oid_tostr(id, sizeof(id), &cur);

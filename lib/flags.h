@@ -44,6 +44,10 @@ struct flag_state {
 	uint64_t files, bytes, skipped_large, skipped_binary;
 };
 
+/* Make room for need elements of size bytes in the array *pv of *cap
+ * (doubling): 0, or -1 out of memory with the array untouched. */
+int flags_reserve(void *pv, size_t *cap, size_t need, size_t size);
+
 void flagstate_init(struct flag_state *st);
 void flagstate_release(struct flag_state *st);
 struct flag_stat *flagstate_get(const struct flag_state *st, const char *key);

@@ -32,6 +32,26 @@ void flagstate_release(struct flag_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+int flags_reserve(void *pv, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 16;
+	void *old, *grown;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	/* pv points to a pointer of some object type: copied, not
+	 * accessed as a void *, so that no alias rule is broken. */
+	memcpy(&old, pv, sizeof(old));
+	grown = realloc(old, n * size);
+	if (!grown)
+		return -1;
+	memcpy(pv, &grown, sizeof(grown));
+	*cap = n;
+	return 0;
+}
+
 struct flag_stat *flagstate_get(const struct flag_state *st, const char *key)
 {
 	json_t *i = json_object_get(st->index, key);
@@ -46,15 +66,8 @@ static struct flag_stat *intern(struct flag_state *st, const char *key,
 
 	if (s)
 		return s;
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		struct flag_stat *v = realloc(st->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		st->v = v;
-		st->cap = cap;
-	}
+	if (flags_reserve(&st->v, &st->cap, st->n + 1, sizeof(*st->v)) < 0)
+		return NULL;
 	s = &st->v[st->n];
 	memset(s, 0, sizeof(*s));
 	s->key = strdup(key);

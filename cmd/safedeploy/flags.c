@@ -32,9 +32,22 @@ enum {
 	OPT_FORCE,
 };
 
+/* The options the flags and hook commands share. */
+#define OPT_DIR_SPEC                                                           \
+	{                                                                      \
+		OPT_DIR, "directory", 'C', OPT_REQUIRED, "DIR",                \
+			"the repository (default: the one holding the "        \
+			"current directory)"                                   \
+	}
+#define OPT_NO_CACHE_SPEC                                                      \
+	{                                                                      \
+		OPT_NO_CACHE, "no-cache", 0, OPT_NONE, NULL,                   \
+			"neither read nor write the history cache in "         \
+			".git/safedeploy/"                                     \
+	}
+
 static const struct opt_spec flags_opts[] = {
-	{OPT_DIR, "directory", 'C', OPT_REQUIRED, "DIR",
-	 "the repository (default: the one holding the current directory)"},
+	OPT_DIR_SPEC,
 	{OPT_REV, "rev", 0, OPT_REQUIRED, "REV",
 	 "read this commit instead of the working tree"},
 	{OPT_HISTORY, "history", 0, OPT_NONE, NULL,
@@ -43,8 +56,7 @@ static const struct opt_spec flags_opts[] = {
 	 "check only what the index adds over HEAD (the pre-commit check)"},
 	{OPT_SARIF, "sarif", 0, OPT_REQUIRED, "FILE",
 	 "also write the findings as SARIF 2.1.0 to FILE"},
-	{OPT_NO_CACHE, "no-cache", 0, OPT_NONE, NULL,
-	 "neither read nor write the history cache in .git/safedeploy/"},
+	OPT_NO_CACHE_SPEC,
 	OPTS_JSON,
 	OPTS_CONFIG,
 	OPTS_COLOR,
@@ -53,12 +65,10 @@ static const struct opt_spec flags_opts[] = {
 };
 
 static const struct opt_spec timeline_opts[] = {
-	{OPT_DIR, "directory", 'C', OPT_REQUIRED, "DIR",
-	 "the repository (default: the one holding the current directory)"},
+	OPT_DIR_SPEC,
 	{OPT_REV, "rev", 0, OPT_REQUIRED, "REV",
 	 "history up to this commit (default HEAD)"},
-	{OPT_NO_CACHE, "no-cache", 0, OPT_NONE, NULL,
-	 "neither read nor write the history cache in .git/safedeploy/"},
+	OPT_NO_CACHE_SPEC,
 	OPTS_JSON,
 	OPTS_CONFIG,
 	OPTS_COLOR,
@@ -822,12 +832,10 @@ static const char pre_push_shim[] =
 	"exec \"${SAFEDEPLOY:-safedeploy}\" hook pre-push \"$@\"\n";
 
 static const struct opt_spec hook_opts[] = {
-	{OPT_DIR, "directory", 'C', OPT_REQUIRED, "DIR",
-	 "the repository (default: the one holding the current directory)"},
+	OPT_DIR_SPEC,
 	{OPT_FORCE, "force", 'f', OPT_NONE, NULL,
 	 "install: replace a different hook (kept as NAME.safedeploy-old)"},
-	{OPT_NO_CACHE, "no-cache", 0, OPT_NONE, NULL,
-	 "neither read nor write the history cache in .git/safedeploy/"},
+	OPT_NO_CACHE_SPEC,
 	OPTS_JSON,
 	OPTS_CONFIG,
 	OPTS_COLOR,
