@@ -1141,3 +1141,23 @@ cache_file() {
 	assert_equal "$(git rev-list --count HEAD)" 2
 	assert_dir_exists "$PRE_COMMIT_HOME"
 }
+
+@test "hook: the repository's .pre-commit-hooks.yaml is a valid manifest whose hook blocks" {
+	command -v pre-commit > /dev/null || skip "pre-commit is not installed (apt-get install pre-commit)"
+	run -0 pre-commit validate-manifest "$REPO_ROOT/.pre-commit-hooks.yaml"
+	git init -q repo && cd repo
+	go_config
+	defs flags.go A
+	uses use.go A
+	commit 2024-01-01T10:00:00Z "init"
+	uses new.go NOPE
+	git add new.go
+	# try-repo reads the hooks from the manifest of this repository.
+	run -1 pre-commit try-repo "$REPO_ROOT" safedeploy-flags
+	assert_output --partial "new.go:3:13: error: flag 'NOPE' is not defined"
+	assert_line --regexp "^safedeploy flags\.+Failed$"
+	defs flags.go A NOPE
+	git add flags.go
+	run -0 pre-commit try-repo "$REPO_ROOT" safedeploy-flags
+	assert_line --regexp "^safedeploy flags\.+Passed$"
+}

@@ -79,7 +79,7 @@ static const struct opt_spec timeline_opts[] = {
 struct flags_run {
 	const char *dir, *rev, *sarif;
 	char *sarif_buf, *config_buf;
-	bool history, staged, json, no_cache;
+	bool history, staged, json, no_cache, force;
 	git_repository *repo;
 	struct config cfg;
 	struct flagspec fs;
@@ -633,6 +633,9 @@ static int parse(struct flags_run *r, const struct opt_spec *specs,
 		case OPT_NO_CACHE:
 			r->no_cache = true;
 			break;
+		case OPT_FORCE:
+			r->force = true;
+			break;
 		case OPT_JSON:
 			r->json = true;
 			break;
@@ -1180,44 +1183,13 @@ static int hook_pre_push(struct flags_run *r, const char *remote)
 int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct flags_run r = {0};
-	struct opt_parser p;
-	const char *arg, *cmd = "safedeploy hook";
-	bool force = false;
-	int opt, rc = 0, first;
+	const char *cmd = "safedeploy hook";
+	int rc, first;
 
 	git_start();
 	flagstate_init(&r.st);
 	flaghist_init(&r.h);
-	if (opts_init(&p, argc, argv, hook_opts, cmd, false) < 0)
-		return SD_EXIT_CANNOT;
-	while (!rc && (opt = opts_next(&p, &arg)) != -1) {
-		switch (opt) {
-		case -2:
-			rc = SD_EXIT_USAGE;
-			break;
-		case OPT_HELP:
-			hook_usage();
-			rc = -1;
-			break;
-		case OPT_DIR:
-			r.dir = arg;
-			break;
-		case OPT_FORCE:
-			force = true;
-			break;
-		case OPT_NO_CACHE:
-			r.no_cache = true;
-			break;
-		case OPT_JSON:
-			r.json = true;
-			break;
-		default:
-			if (cmd_common_option(ctx, cmd, opt, arg))
-				rc = SD_EXIT_USAGE;
-		}
-	}
-	first = opts_index(&p);
-	opts_release(&p);
+	rc = parse(&r, hook_opts, cmd, argc, argv, ctx, hook_usage, &first);
 	if (!rc && first >= argc)
 		rc = msg_usage(cmd, "missing hook: install, pre-commit or "
 				    "pre-push");
@@ -1229,7 +1201,7 @@ int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx)
 							  "unexpected argument "
 							  "'%s'",
 							  argv[first + 1])
-					      : hook_install(&r, ctx, force);
+					      : hook_install(&r, ctx, r.force);
 		} else if (!strcmp(what, "pre-commit")) {
 			rc = open_repo(&r, ctx);
 			if (!rc)
