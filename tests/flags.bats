@@ -424,9 +424,11 @@ cache_file() {
 	run -1 safedeploy flags timeline Vendored
 }
 
-@test "flags: preset flagd alone reads the keys of flags in flagd JSON and the SDK calls" {
+# A flagd file with new-ui (used) and old-ui (not), and an app using
+# new-ui and a missing flag; the presets are $1.
+flagd_repo() {
 	git init -q repo && cd repo
-	printf 'flags:\n  preset: flagd\n' > .safedeploy.yml
+	printf 'flags:\n  preset: %s\n' "$1" > .safedeploy.yml
 	cat > flags.flagd.json <<-'EOF'
 		{
 		  "flags": {
@@ -436,30 +438,21 @@ cache_file() {
 		}
 	EOF
 	printf "const v = await client.getBooleanValue('new-ui', false);\nconst w = client.getStringValue(\"missing-flag\", 'x');\n" > app.js
-	run -1 safedeploy flags
-	assert_line --regexp "^error +dead +old-ui +flags.flagd.json:4:6 "
-	assert_line --regexp "^error +undefined +missing-flag +app.js:2:34 "
-	refute_output --partial "'new-ui'"
 }
 
-@test "flags: preset flagd alongside another preset reads the JSON keys and the SDK calls" {
-	git init -q repo && cd repo
-	printf 'flags:\n  preset: [flagd, list]\n' > .safedeploy.yml
-	: > flags.txt
-	cat > flags.flagd.json <<-'EOF'
-		{
-		  "flags": {
-		    "new-ui": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on"},
-		    "old-ui": {"state": "DISABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off"}
-		  }
-		}
-	EOF
-	printf "const v = await client.getBooleanValue('new-ui', false);\nconst w = client.getStringValue(\"missing-flag\", 'x');\n" > app.js
-	run -1 safedeploy flags
-	assert_line --regexp "^error +dead +old-ui +flags.flagd.json:4:6 "
-	assert_line --regexp "^error +undefined +missing-flag +app.js:2:34 "
-	refute_output --partial "'new-ui'"
-	assert_line "2 errors, 0 warnings: 3 flags in 3 files"
+@test "flags: preset flagd reads the keys of flags in flagd JSON and the SDK calls, alone or with another" {
+	for presets in flagd '[flagd, list]'; do
+		(
+			flagd_repo "$presets"
+			: > flags.txt
+			run -1 safedeploy flags
+			assert_line --regexp "^error +dead +old-ui +flags.flagd.json:4:6 "
+			assert_line --regexp "^error +undefined +missing-flag +app.js:2:34 "
+			refute_output --partial "'new-ui'"
+			assert_line --regexp "^2 errors, 0 warnings: 3 flags in [23] files$"
+		)
+		rm -rf repo
+	done
 }
 
 @test "flags: preset gitlab reads config/feature_flags YAML and Feature.enabled?" {
