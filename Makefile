@@ -85,6 +85,19 @@ build/version.h: FORCE
 	echo "#define SD_VERSION \"$$v\"" > $@.new; \
 	if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
 
+# The git hook shims as C arrays for `safedeploy hook install` (one source:
+# the files under hooks/, which `make install` installs as they are).
+build/hooks.h: $(HOOKS)
+	@mkdir -p build
+	@for h in $(HOOKS); do \
+		n=$$(basename "$$h" | tr - _)_shim; \
+		printf 'static const char %s[] = {\n' "$$n"; \
+		od -An -v -tx1 "$$h" | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1, /g'; \
+		printf '0x00};\n'; \
+	done > $@.new && mv $@.new $@
+
+build/cmd/safedeploy/flags.o: build/hooks.h
+
 build/%.o: %.c build/CFLAGS build/version.h $(wildcard lib/*.h) $(wildcard cmd/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -1098,6 +1098,40 @@ flagd_repo() {
 	assert_equal "$(git --git-dir=../remote.git rev-parse clean)" "$(git rev-parse HEAD)"
 }
 
+@test "hook: a hook kept aside by --force still runs first, with the same input" {
+	git init -q --bare remote.git
+	git init -q repo && cd repo
+	go_config
+	defs flags.go A
+	uses use.go A
+	commit 2024-01-01T10:00:00Z "init"
+	git remote add origin ../remote.git
+	printf '#!/bin/sh\necho "old pre-commit ran" >&2\n[ ! -e stop ]\n' > .git/hooks/pre-commit
+	printf '#!/bin/sh\ncat > "$(git rev-parse --git-dir)/old-push-input"\n' > .git/hooks/pre-push
+	chmod +x .git/hooks/pre-commit .git/hooks/pre-push
+	run -0 safedeploy hook install --force
+	# Both run: the old one first, then the flag check.
+	uses new.go A
+	git add new.go
+	run -0 --separate-stderr git commit -q -m "use A again"
+	assert_regex "$stderr" "old pre-commit ran"
+	uses more.go NOPE
+	git add more.go
+	run -1 --separate-stderr git commit -q -m "use NOPE"
+	assert_regex "$stderr" "old pre-commit ran"
+	assert_regex "$stderr" "more\.go:3:13: error: flag 'NOPE' is not defined"
+	# When the old hook fails, so does the commit, flags or not.
+	git reset -q more.go
+	touch stop
+	run -1 git commit -q --allow-empty -m "stopped by the old hook"
+	assert_equal "$(git rev-list --count HEAD)" 2
+	rm stop
+	# pre-push: the old hook gets git's ref lines, and so does the check.
+	run -0 git push -q origin HEAD:refs/heads/main
+	run -0 cat .git/old-push-input
+	assert_output --regexp "^HEAD $(git rev-parse HEAD) refs/heads/main 0{40}$"
+}
+
 @test "hook: the pre-commit framework with a local hook blocks a bad commit" {
 	command -v pre-commit > /dev/null || skip "pre-commit is not installed (apt-get install pre-commit)"
 	git init -q repo && cd repo

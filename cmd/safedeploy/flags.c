@@ -790,54 +790,16 @@ int cmd_flags(int argc, char **argv, struct cmd_ctx *ctx)
 }
 
 /* safedeploy hook: install the shims, and what they run. */
-static const char pre_commit_shim[] =
-	"#!/bin/sh\n"
-	"#\n"
-	"# A git pre-commit hook installed by safedeploy. It stops a commit "
-	"that\n"
-	"# references a feature flag nobody defines, or that defines again a "
-	"flag\n"
-	"# that was retired (`safedeploy flags --staged`). Flags are "
-	"configured under\n"
-	"# flags: in .safedeploy.yml.\n"
-	"#\n"
-	"# To commit once without it: git commit --no-verify\n"
-	"# To remove it: delete this file.\n"
-	"\n"
-	"command -v \"${SAFEDEPLOY:-safedeploy}\" >/dev/null 2>&1 || {\n"
-	"\techo \"pre-commit: safedeploy is not installed; install it, or "
-	"commit with --no-verify\" >&2\n"
-	"\texit 1\n"
-	"}\n"
-	"exec \"${SAFEDEPLOY:-safedeploy}\" hook pre-commit \"$@\"\n";
-
-static const char pre_push_shim[] =
-	"#!/bin/sh\n"
-	"#\n"
-	"# A git pre-push hook installed by safedeploy. It stops a push whose "
-	"commits\n"
-	"# define again a feature flag that had been removed, or a retired "
-	"one\n"
-	"# (`safedeploy hook pre-push`, over first-parent history). Git gives "
-	"it\n"
-	"# the remote's name and URL as arguments and one line per ref on "
-	"standard\n"
-	"# input: <local ref> <local oid> <remote ref> <remote oid>.\n"
-	"#\n"
-	"# To push once without it: git push --no-verify\n"
-	"# To remove it: delete this file.\n"
-	"\n"
-	"command -v \"${SAFEDEPLOY:-safedeploy}\" >/dev/null 2>&1 || {\n"
-	"\techo \"pre-push: safedeploy is not installed; install it, or push "
-	"with --no-verify\" >&2\n"
-	"\texit 1\n"
-	"}\n"
-	"exec \"${SAFEDEPLOY:-safedeploy}\" hook pre-push \"$@\"\n";
+/* pre_commit_shim and pre_push_shim: hooks/pre-commit and hooks/pre-push,
+ * made into C arrays by the Makefile, so that what `hook install` writes is
+ * byte for byte what `make install` puts under share/safedeploy/hooks. */
+#include "hooks.h"
 
 static const struct opt_spec hook_opts[] = {
 	OPT_DIR_SPEC,
 	{OPT_FORCE, "force", 'f', OPT_NONE, NULL,
-	 "install: replace a different hook (kept as NAME.safedeploy-old)"},
+	 "install: replace a different hook (kept as NAME.safedeploy-old, and "
+	 "run first)"},
 	OPT_NO_CACHE_SPEC,
 	OPTS_JSON,
 	OPTS_CONFIG,
@@ -940,8 +902,9 @@ static int hook_state(const char *dir, const char *name, const char *text)
 	return state;
 }
 
-/* Install one shim. A different hook is moved aside to the first free
- * NAME.safedeploy-old[.N], never over an earlier one. */
+/* Install one shim. A different hook is moved aside to
+ * NAME.safedeploy-old, which the shim runs first; one kept there before
+ * goes to the first free NAME.safedeploy-old.N, so none is overwritten. */
 static int install_one(const char *dir, const char *name, const char *text,
 		       json_t *report)
 {
@@ -959,10 +922,22 @@ static int install_one(const char *dir, const char *name, const char *text,
 		return 0;
 	}
 	if (state == 2) {
+		char older[4400];
+
 		snprintf(old, sizeof(old), "%s.safedeploy-old", path);
-		for (int i = 2; access(old, F_OK) == 0 && i < 1000; i++)
-			snprintf(old, sizeof(old), "%s.safedeploy-old.%d", path,
-				 i);
+		if (access(old, F_OK) == 0) {
+			int i = 2;
+
+			do
+				snprintf(older, sizeof(older), "%s.%d", old,
+					 i++);
+			while (access(older, F_OK) == 0 && i < 1000);
+			if (rename(old, older) < 0) {
+				msg_error("cannot move '%s' aside: %s", old,
+					  strerror(errno));
+				return SD_EXIT_CANNOT;
+			}
+		}
 		if (rename(path, old) < 0) {
 			msg_error("cannot move '%s' aside: %s", path,
 				  strerror(errno));
@@ -1113,7 +1088,7 @@ static int hook_pre_push(struct flags_run *r, const char *remote)
 		if (rc)
 			break;
 		if (fgets(line, sizeof(line), stdin)) {
-			any = true;
+			/* (a blank line is no ref) */
 		} else if (!any && !synth && to && *to) {
 			synth = true;
 			snprintf(line, sizeof(line), "HEAD %s HEAD %s\n", to,
@@ -1126,6 +1101,7 @@ static int hook_pre_push(struct flags_run *r, const char *remote)
 		if (sscanf(line, "%511s %63s %511s %63s", lref, lsha, rref,
 			   rsha) != 4)
 			continue;
+		any = true;
 		if (git_oid_fromstr(&local, lsha) < 0 ||
 		    git_oid_is_zero(&local))
 			continue; /* a deletion */
