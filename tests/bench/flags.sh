@@ -15,6 +15,9 @@
 #                         commits is generated
 #   BENCH_FLAGS=N         flags timed for the baseline (default 10)
 #   BENCH_RUNS=N          warm re-runs, the best counts (default 3)
+#   BENCH_QUICK=1         1,000 generated commits, 3 flags timed, 1 warm
+#                         re-run: checks the machinery only, not comparable
+#                         with the targets
 #
 # The user's repository is only read. The scans run in a bare repository of
 # our own whose object store is the user's (objects/info/alternates) and whose
@@ -26,6 +29,8 @@ set -euo pipefail
 [ -z "${FLAGS_BENCH_REPO:-}" ] || FLAGS_BENCH_REPO=$(cd "$FLAGS_BENCH_REPO" && pwd)
 cd "$(dirname "$0")/../.."
 bin=$PWD/bin/safedeploy
+# shellcheck source=tests/bench/report.bash
+. tests/bench/report.bash
 for tool in git jq python3 awk /usr/bin/time; do
 	command -v "$tool" > /dev/null || { echo "bench: needs $tool (make deps)" >&2; exit 1; }
 done
@@ -35,15 +40,14 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM HUP
 # No configuration of the user's changes what a flag is: only --config.
 export XDG_CONFIG_HOME=$work/xdg
-nflags=${BENCH_FLAGS:-10}
-runs=${BENCH_RUNS:-3}
-commits=${BENCH_COMMITS:-10000}
+nflags=${BENCH_FLAGS:-$(bench_quick 3 10)}
+runs=${BENCH_RUNS:-$(bench_quick 1 3)}
+commits=${BENCH_COMMITS:-$(bench_quick 1000 10000)}
 printf 'flags:\n  preset: kubernetes\n' > "$work/flags.yml"
 
 now_ns() { date +%s%N; }
 ms_since() { echo $((($(now_ns) - $1) / 1000000)); }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; } # MB: MiB, as time's %M is KiB
 
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 printf 'machine: %s CPUs, %s, %s\n' "$(nproc)" "${cpu:-unknown CPU}" \
@@ -374,10 +378,10 @@ done
 per_ms=$((base_ms / timed))
 est_ms=$((per_ms * total))
 printf '  mean %s s a flag (peak %s MB); for all flags %s s, estimated: per-flag time of %d flags × %d flags\n' \
-	"$(secs "$per_ms")" "$(mb "$base_kb")" "$(secs "$est_ms")" "$timed" "$total"
+	"$(secs "$per_ms")" "$(bench_mb "$base_kb")" "$(secs "$est_ms")" "$timed" "$total"
 
 printf 'safedeploy flags --history --rev HEAD (kubernetes preset; cold = no cache of its own, the page cache is warm for both sides):\n'
-printf '  %-44s %8s s  peak %s MB, %s\n' "cold (no cache, writes it)" "$cold_s" "$(mb "$cold_kb")" \
+printf '  %-44s %8s s  peak %s MB, %s\n' "cold (no cache, writes it)" "$cold_s" "$(bench_mb "$cold_kb")" \
 	"$(jq -r '"\(.history.commits) commits, \(.scanned.flags) flags defined or used at HEAD"' "$work/cold.json")"
 printf '  %-44s %8s s  best of %d\n' "warm (cache, nothing new)" "$(secs "$warm_ms")" "$runs"
 printf '  findings: %s; cold and warm agree: %s\n' \
@@ -385,18 +389,17 @@ printf '  findings: %s; cold and warm agree: %s\n' \
 [ -n "${FLAGS_BENCH_REPO:-}" ] ||
 	echo "  planted: 3 resurrected (error), 1 resurrected (warning: a revert), 2 retired-but-referenced (error); a rename and 2 file moves that are no finding"
 
-# row FIGURE MEASURED UNIT OP TARGET: the value, the target, measured/target
-# and PASS or MISS.
-row() {
-	awk -v f="$1" -v m="$2" -v u="$3" -v op="$4" -v t="$5" 'BEGIN {
-		ok = op == "<" ? m < t : m >= t
-		printf "  %-30s %10s %-2s  %2s %5s %-2s  %7.2f  %s\n", f, m, u, op, t, u, m / t, ok ? "PASS" : "MISS" }'
-}
 note=
 [ -n "${FLAGS_BENCH_REPO:-}" ] || note=' (set for kueue; this repository is generated)'
+if [ -n "${FLAGS_BENCH_REPO:-}" ]; then
+	bench_setup "$src: $fp first-parent commits, $total flags ever defined; baseline: $timed flags timed, multiplied out; warm: best of $runs"
+else
+	bench_setup "generated repository of $fp first-parent commits, $total flags ever defined (targets set for kueue); baseline: $timed flags timed, multiplied out; warm: best of $runs"
+fi
 printf '\ntargets%s:\n' "$note"
-printf '  %-30s %13s  %11s  %7s  %s\n' "figure" "measured" "target" "m/target" "verdict"
-row "cold scan, wall" "$cold_s" s "<" 15
-row "cold scan, peak RSS" "$(mb "$cold_kb")" MB "<" 200
-row "warm re-run, wall" "$(awk -v ms="$warm_ms" 'BEGIN { printf "%.3f", ms / 1000 }')" s "<" 0.5
-row "baseline / cold scan" "$(awk -v b="$est_ms" -v c="$cold_s" 'BEGIN { printf "%.1f", b / 1000 / (c > 0 ? c : 0.01) }')" x ">=" 50
+bench_header
+bench_result "cold scan, wall" "$cold_s" s "<" 15
+bench_result "cold scan, peak RSS" "$(bench_mb "$cold_kb")" MB "<" 200
+bench_result "warm re-run, wall" "$(awk -v ms="$warm_ms" 'BEGIN { printf "%.3f", ms / 1000 }')" s "<" 0.5
+bench_result "baseline / cold scan" "$(awk -v b="$est_ms" -v c="$cold_s" 'BEGIN { printf "%.1f", b / 1000 / (c > 0 ? c : 0.01) }')" x ">=" 50 \
+	"baseline estimated from $timed flags"

@@ -2,17 +2,26 @@
 # Benchmark: binding a confirmation to a plan. safedeploy token issue and
 # check against what a user would otherwise script: jq to canonicalise the
 # plan, sha256sum for the digest, openssl for the HMAC. Both sides run in one
-# go on the same plans; prints times and the ratio.
+# go on the same plans; prints times and the ratio. Issue 2 sets no target
+# for it: the ratios are reported without one.
+#
+#   BENCH_RUNS=N     runs of each side per plan, the mean counts (default 20)
+#   BENCH_SIZES="N ..." targets per plan (default "10 10000 100000")
+#   BENCH_QUICK=1    3 runs of plans of 10, 1,000 and 10,000 targets: checks
+#                    the machinery only
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=$PWD/bin/safedeploy
+# shellcheck source=tests/bench/report.bash
+. tests/bench/report.bash
 for tool in jq openssl python3; do
 	command -v "$tool" > /dev/null || { echo "bench: needs $tool (make deps)" >&2; exit 1; }
 done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export XDG_STATE_HOME=$work/state HOME=$work
-runs=${BENCH_RUNS:-20}
+runs=${BENCH_RUNS:-$(bench_quick 3 20)}
+sizes=${BENCH_SIZES:-$(bench_quick '10 1000 10000' '10 10000 100000')}
 
 # Plans the size of a real deletion: N targets with fingerprints.
 make_plan() {
@@ -54,12 +63,16 @@ chmod 600 "$work/key"
 export SAFEDEPLOY_TOKEN_KEY_FILE=$work/key
 
 printf '%-22s %14s %14s %8s\n' "plan" "jq+sha+openssl" "safedeploy" "ratio"
-for n in 10 10000 100000; do
+bench_setup "plans of $sizes targets; mean of $runs runs of issue + check each; issue 2 sets no target"
+for n in $sizes; do
 	make_plan "$n" "$work/plan.json"
 	size=$(stat -c %s "$work/plan.json")
 	base=$(time_runs baseline "$work/plan.json")
 	mine=$(time_runs ours "$work/plan.json")
+	ratio=$(awk -v a="$base" -v b="$mine" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }')
 	printf '%-22s %11d us %11d us %7.2fx\n' "$n targets ($((size / 1024))K)" \
-		"$base" "$mine" "$(echo "scale=2; $base / $mine" | bc)"
+		"$base" "$mine" "$ratio"
+	bench_row "jq+sha+openssl / issue+check, $n targets" "$ratio" x - - \
+		"$((size / 1024))K plan; safedeploy $(awk -v us="$mine" 'BEGIN { printf "%.1f", us / 1000 }') ms"
 done
 echo "ratio > 1: safedeploy is faster (issue + check, $runs runs each)"
