@@ -19,7 +19,7 @@ DEB_PKGS := build-essential pkg-config git ca-certificates \
 	libpcre2-dev libssl-dev libsqlite3-dev \
 	bats bats-support bats-assert bats-file \
 	mandoc clang-format clang libclang-rt-dev util-linux bash-completion zsh fish \
-	python3 jq bc shellcheck nginx-light time curl openssl \
+	python3 jq bc shellcheck nginx-light time curl openssl valgrind cppcheck \
 	trash-cli libglib2.0-bin gvfs gvfs-daemons dbus-daemon dnsmasq-base sqlite3 chromium
 
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
@@ -66,7 +66,7 @@ FUZZ_CFLAGS   = $(CSTD) -O1 -g -fno-omit-frame-pointer $(WARN) -Ilib -Ibuild \
 	-Itests/fuzz $(PKG_CFLAGS)
 
 .PHONY: all deps test check unit lint bench demo install uninstall clean FORCE \
-	fuzz fuzz-build fuzz-regress
+	fuzz fuzz-build fuzz-regress valgrind cppcheck
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -154,7 +154,8 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libsafe.a
 
 fuzz-build: $(FUZZ_BINS)
 
-# Each target for FUZZ_SECONDS, one after another, on a scratch corpus.
+# Each target for FUZZ_SECONDS on a scratch corpus, FUZZ_JOBS at a time
+# (default: the number of CPUs, at most 2; tests/helpers/pool.bash).
 fuzz:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory fuzz-build
@@ -172,6 +173,34 @@ test check:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all unit
 	@tests/run $(UNIT_BINS) $(FUZZ_REPLAY)
+
+# The unit tests and the fuzz replay drivers under valgrind memcheck,
+# VALGRIND_JOBS at a time (tests/valgrind/run; third-party noise in
+# tests/valgrind/valgrind.supp). Valgrind and the sanitizers do not mix, so
+# this builds without SANITIZE: after a plain `make test` nothing is rebuilt.
+valgrind:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory SANITIZE= unit
+	@tests/valgrind/run $(UNIT_BINS) $(FUZZ_REPLAY)
+
+# Static analysis of lib/ and cmd/. False positives: inline
+# "cppcheck-suppress ID" comments with the reason, or, for one that holds
+# everywhere, tests/cppcheck/suppressions. jansson.h comes first for its
+# foreach macros; libc and the other libraries are cppcheck's own
+# configurations (--library), not their headers. "information" makes a
+# suppression that no longer matches anything an error.
+JANSSON_H      = $(shell $(PKG_CONFIG) --variable=includedir jansson 2>/dev/null)/jansson.h
+CPPCHECK_FLAGS = --enable=warning,portability,performance,information \
+	--error-exitcode=1 --inline-suppr --quiet --std=c11 -D_GNU_SOURCE \
+	-I lib -I build --include=$(JANSSON_H) \
+	--library=posix,gnu,libcurl,openssl,sqlite3 \
+	--suppressions-list=tests/cppcheck/suppressions \
+	--suppress=missingIncludeSystem
+
+cppcheck:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory build/version.h
+	cppcheck $(CPPCHECK_FLAGS) lib cmd
 
 # The first command for a newcomer: a local fleet where one pod runs old code.
 demo:
@@ -198,7 +227,7 @@ lint:
 		$(wildcard cmd/*/*.c cmd/*/*.h) $(UNIT_SRC) tests/unit/unit.h \
 		$(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 	mandoc -Tlint -W warning $(MANPAGES)
-	shellcheck -s bash tests/run tests/fuzz/run tests/bench/run tests/fleet/*.sh tests/bench/*.sh tests/bench/*.bash .ci/run \
+	shellcheck -s bash tests/run tests/fuzz/run tests/valgrind/run tests/bench/run tests/fleet/*.sh tests/bench/*.sh tests/bench/*.bash .ci/run \
 		tests/helpers/*.bash tests/helpers/*.sh $(wildcard completions/*.bash) $(HOOKS)
 
 # Every benchmark (or those in BENCH, e.g. BENCH=flags), one table on stdout:

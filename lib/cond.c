@@ -1052,6 +1052,9 @@ static char *real_text(double d)
  * encoding/json writes maps). */
 static char *node_text(json_t *node)
 {
+	/* Never NULL (resolve() returns first). cppcheck takes the NULL
+	 * test inside jansson's json_is_string() for a hint that it can be. */
+	/* cppcheck-suppress[nullPointerRedundantCheck,ctunullpointer] */
 	switch (json_typeof(node)) {
 	case JSON_REAL:
 		return real_text(json_real_value(node));

@@ -74,6 +74,9 @@ static char *path_join(const char *prefix, const char *key)
 
 static const char *type_name(const json_t *v)
 {
+	/* Never NULL: every caller has a value. cppcheck takes the NULL test
+	 * inside jansson's json_is_null() for a hint that it can be. */
+	/* cppcheck-suppress[nullPointerRedundantCheck,ctunullpointer] */
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		return "a mapping";

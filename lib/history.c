@@ -326,6 +326,8 @@ static int record_one(struct round *rd, const struct probe_result *r,
 	failure_text(r, failed, sizeof(failed));
 	sqlite3_bind_text(rd->ins, 1, ep->key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(rd->ins, 2, r->at_ms);
+	/* up is a bool, stored as 0 or 1 on purpose. */
+	/* cppcheck-suppress invalidFunctionArgBool */
 	sqlite3_bind_int(rd->ins, 3, r->up);
 	sqlite3_bind_int64(rd->ins, 4, r->duration_ms);
 	sqlite3_bind_int64(rd->ins, 5, r->status);
@@ -335,6 +337,7 @@ static int record_one(struct round *rd, const struct probe_result *r,
 		return -1;
 	sqlite3_bind_text(rd->roll, 1, ep->key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(rd->roll, 2, r->at_ms / HOUR_MS);
+	/* cppcheck-suppress invalidFunctionArgBool ; as above */
 	sqlite3_bind_int(rd->roll, 3, r->up);
 	sqlite3_bind_int64(rd->roll, 4, r->duration_ms);
 	if (step_done(rd, rd->roll, err) < 0)

@@ -16,6 +16,9 @@ static const char *home_dir(void)
 
 	if (h && *h == '/')
 		return h;
+	/* Only the main thread resolves paths, before any worker starts
+	 * (the threads in http.c and probe.c do HTTP and DNS only). */
+	/* cppcheck-suppress getpwuidCalled */
 	pw = getpwuid(getuid());
 	return pw && pw->pw_dir ? pw->pw_dir : NULL;
 }

@@ -74,7 +74,7 @@ int units_parse_duration(const char *s, int64_t *ms, struct sd_err *err)
 				"invalid duration '%s': expected a number "
 				"followed by a unit (e.g. 90s, 5m, 2h, 7d)",
 				s);
-		while (isalpha((unsigned char)p[len]) && len < sizeof(unit) - 1)
+		while (len < sizeof(unit) - 1 && isalpha((unsigned char)p[len]))
 			len++;
 		memcpy(unit, p, len);
 		unit[len] = '\0';

@@ -290,7 +290,7 @@ static int mount_ancestors(struct saferm *s)
 		char buf[PATH_MAX];
 		struct stat st;
 
-		for (size_t k = 1; pt[k] && k < sizeof(buf); k++) {
+		for (size_t k = 1; k < sizeof(buf) && pt[k]; k++) {
 			if (pt[k] != '/')
 				continue;
 			memcpy(buf, pt, k);

@@ -38,7 +38,10 @@ static void on_removed(void *ctx, const char *path, bool is_dir)
 	/* In the race, a subdirectory seen as a symlink: unlinked. */
 	if (!is_dir && !strncmp(path, "race/s", 6) && !strchr(path + 6, '/'))
 		s->swapped_links++;
-	snprintf(s->last_removed, sizeof(s->last_removed), "%s", path);
+	/* A precision, so that snprintf does not measure the whole of a
+	 * 200 KB path (the 1,000-level tree) only to keep 4 KB of it. */
+	snprintf(s->last_removed, sizeof(s->last_removed), "%.*s",
+		 (int)sizeof(s->last_removed) - 1, path);
 }
 
 static void on_failed(void *ctx, const char *path, int errnum, const char *what)
@@ -46,8 +49,8 @@ static void on_failed(void *ctx, const char *path, int errnum, const char *what)
 	struct seen *s = ctx;
 
 	if (s->failed < 8) {
-		snprintf(s->fail_path[s->failed], sizeof(s->fail_path[0]), "%s",
-			 path);
+		snprintf(s->fail_path[s->failed], sizeof(s->fail_path[0]),
+			 "%.*s", (int)sizeof(s->fail_path[0]) - 1, path);
 		s->fail_errnum[s->failed] = errnum;
 		snprintf(s->fail_what[s->failed], sizeof(s->fail_what[0]), "%s",
 			 what ? what : "");
@@ -310,7 +313,11 @@ static void past_the_descriptor_limit_it_fails_cleanly(void)
 	CHECK(pid > 0);
 	CHECK_INT(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status));
-	CHECK_INT(WEXITSTATUS(status), 0);
+	/* valgrind refuses any change to the hard limit (EPERM). */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		printf("# skip: cannot lower the descriptor hard limit\n");
+	else
+		CHECK_INT(WEXITSTATUS(status), 0);
 	{
 		struct seen s;
 		struct rmtree_ops o = ops_for(&s, false);
@@ -400,7 +407,10 @@ static int enter_mount_ns(void)
 			return -1;
 		close(f);
 	}
-	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	/* The type of a bind or propagation change is ignored; "none"
+	 * rather than NULL, which valgrind reports as an unaddressable
+	 * mount(type). */
+	return mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL);
 }
 
 static void mounts_child(void)
@@ -431,7 +441,7 @@ static void mounts_child(void)
 	mkf("mt/a/tmpfs/precious", 3);
 	mkpath(p, sizeof(p), "bindsrc");
 	mkpath(q, sizeof(q), "mt/a/bind");
-	if (mount(p, q, NULL, MS_BIND, NULL) < 0)
+	if (mount(p, q, "none", MS_BIND, NULL) < 0)
 		_exit(77);
 
 	/* Counting with one_file_system leaves both mounts out. */
