@@ -20,7 +20,8 @@ DEB_PKGS := build-essential pkg-config git ca-certificates \
 	bats bats-support bats-assert bats-file \
 	mandoc clang-format clang libclang-rt-dev util-linux bash-completion zsh fish \
 	python3 jq bc shellcheck nginx-light time curl openssl valgrind cppcheck \
-	trash-cli libglib2.0-bin gvfs gvfs-daemons dbus-daemon dnsmasq-base sqlite3 chromium
+	trash-cli libglib2.0-bin gvfs gvfs-daemons dbus-daemon dnsmasq-base sqlite3 chromium \
+	strace
 
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 CSTD   := -std=c11 -D_GNU_SOURCE

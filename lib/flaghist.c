@@ -913,13 +913,22 @@ static void cache_save(struct flag_history *h, const struct flagspec *fs,
 			break;
 		done += (size_t)w;
 	}
-	if (fd < 0 || done != len || fsync(fd) < 0 || close(fd) < 0) {
-		hwarn(h, "cannot write the flag cache '%s': %s", tmp,
-		      strerror(errno ? errno : EIO));
-		if (fd >= 0 && done != len)
-			close(fd);
-		unlink(tmp);
-		goto out;
+	{
+		int saved = 0;
+		bool ok = fd >= 0 && done == len && fsync(fd) == 0;
+
+		if (!ok)
+			saved = errno ? errno : EIO;
+		if (fd >= 0 && close(fd) < 0 && ok) {
+			ok = false;
+			saved = errno;
+		}
+		if (!ok) {
+			hwarn(h, "cannot write the flag cache '%s': %s", path,
+			      strerror(saved));
+			unlink(tmp);
+			goto out;
+		}
 	}
 	if (rename(tmp, path) < 0) {
 		hwarn(h, "cannot replace the flag cache '%s': %s", path,

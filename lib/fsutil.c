@@ -126,14 +126,13 @@ static int fsync_dir_of(const char *path)
 	return r;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		    struct sd_err *err)
+/* fs_write_atomic in two steps (tests/faults.bats: the status page). */
+int fs_write_tmp(const char *path, const void *data, size_t len, mode_t mode,
+		 char *tmp, size_t n, struct sd_err *err)
 {
-	char tmp[PATH_MAX];
 	int fd;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
-	    sizeof(tmp))
+	if ((size_t)snprintf(tmp, n, "%s.tmp.XXXXXX", path) >= n)
 		return err_set(err, SD_EXIT_CANNOT, "path too long: '%s'",
 			       path);
 	fd = mkostemp(tmp, O_CLOEXEC);
@@ -147,13 +146,33 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		unlink(tmp);
 		return -1;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
+	if (close(fd) < 0) {
+		err_errno(err, SD_EXIT_CANNOT, "cannot write '%s'", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int fs_commit_tmp(const char *tmp, const char *path, struct sd_err *err)
+{
+	if (rename(tmp, path) < 0) {
 		err_errno(err, SD_EXIT_CANNOT, "cannot write '%s'", path);
 		unlink(tmp);
 		return -1;
 	}
 	fsync_dir_of(path);
 	return 0;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		    struct sd_err *err)
+{
+	char tmp[PATH_MAX];
+
+	if (fs_write_tmp(path, data, len, mode, tmp, sizeof(tmp), err) < 0)
+		return -1;
+	return fs_commit_tmp(tmp, path, err);
 }
 
 int fs_mkdirs(const char *path, mode_t mode, struct sd_err *err)

@@ -20,6 +20,14 @@ int fs_read_fd(int fd, const char *name, size_t max, char **data, size_t *len,
  * fsync of the directory. The file gets mode (umask not applied). */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		    struct sd_err *err);
+/* The same in two steps, for files that change together (a status page):
+ * fs_write_tmp writes and syncs the temporary file beside path, its name
+ * in tmp (n bytes); fs_commit_tmp renames it over path. Each step removes
+ * the temporary file when it fails; one not committed is the caller's to
+ * unlink. */
+int fs_write_tmp(const char *path, const void *data, size_t len, mode_t mode,
+		 char *tmp, size_t n, struct sd_err *err);
+int fs_commit_tmp(const char *tmp, const char *path, struct sd_err *err);
 
 /* Create path and any missing parents; created directories get mode. */
 int fs_mkdirs(const char *path, mode_t mode, struct sd_err *err);

@@ -1,4 +1,5 @@
 /* The probe's history in SQLite; see history.h. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,20 +49,52 @@ static const char SCHEMA[] =
 	" attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL"
 	" DEFAULT 0, last_error TEXT);";
 
+/* The system's error behind SQLite's, as " (No space left on device)":
+ * a full disk is "disk I/O error" when SQLite cannot grow its WAL index,
+ * and a directory we cannot write to "attempt to write a readonly
+ * database" while the file itself is writable; neither said what to fix
+ * (tests/faults.bats). Empty for other errors, whose own words say it. */
+static const char *os_cause(struct history *h, char *buf, size_t n)
+{
+	int code = sqlite3_extended_errcode(h->db) & 0xff;
+	int e = sqlite3_system_errno(h->db);
+	const char *slash = strrchr(h->path, '/');
+	char dir[4096];
+
+	buf[0] = '\0';
+	if (e > 0 && (code == SQLITE_IOERR || code == SQLITE_FULL ||
+		      code == SQLITE_CANTOPEN || code == SQLITE_READONLY))
+		snprintf(buf, n, " (%s)", strerror(e));
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s",
+			 (int)(slash - h->path) + (slash == h->path), h->path);
+	/* The -wal and -shm files are created beside the database. */
+	if (!buf[0] && code == SQLITE_READONLY && access(dir, W_OK) < 0)
+		snprintf(buf, n, " (its directory '%s': %s)", dir,
+			 strerror(errno));
+	return buf;
+}
+
 static int db_fail(struct history *h, struct sd_err *err, const char *what)
 {
-	return err_set(err, SD_EXIT_CANNOT, "%s '%s': %s", what, h->path,
-		       sqlite3_errmsg(h->db));
+	char cause[4200];
+
+	return err_set(err, SD_EXIT_CANNOT, "%s '%s': %s%s", what, h->path,
+		       sqlite3_errmsg(h->db),
+		       os_cause(h, cause, sizeof(cause)));
 }
 
 static int exec(struct history *h, const char *sql, struct sd_err *err)
 {
-	char *msg = NULL;
+	char *msg = NULL, cause[4200];
 
 	if (sqlite3_exec(h->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
-	err_set(err, SD_EXIT_CANNOT, "history '%s': %s", h->path,
-		msg ? msg : sqlite3_errmsg(h->db));
+	err_set(err, SD_EXIT_CANNOT, "history '%s': %s%s", h->path,
+		msg ? msg : sqlite3_errmsg(h->db),
+		os_cause(h, cause, sizeof(cause)));
 	sqlite3_free(msg);
 	return -1;
 }

@@ -134,7 +134,8 @@ static void ledger_close(struct ledger *l)
 static int ledger_open(struct ledger *l, const char *state_dir, bool create,
 		       struct sd_err *err)
 {
-	char *text = NULL;
+	char *text = NULL, *nul;
+	size_t len = 0;
 	int r;
 
 	memset(l, 0, sizeof(*l));
@@ -163,13 +164,26 @@ static int ledger_open(struct ledger *l, const char *state_dir, bool create,
 		ledger_close(l);
 		return -1;
 	}
-	if (fs_read_file(l->path, LEDGER_MAX, &text, NULL, err) < 0) {
+	if (fs_read_file(l->path, LEDGER_MAX, &text, &len, err) < 0) {
 		if (errno == ENOENT)
 			return 0;
 		ledger_close(l);
 		return -1;
 	}
-	r = ledger_parse(l, text, err);
+	/* A NUL byte (a file of zeros after a crash, say) ended the text
+	 * there: a ledger of zeros read as empty, every token in it could be
+	 * redeemed again, and the rewrite dropped them (tests/faults.bats).
+	 * It is corrupt, at the line that holds it. */
+	nul = memchr(text, '\0', len);
+	if (nul) {
+		int line = 1;
+
+		for (const char *p = text; p < nul; p++)
+			line += *p == '\n';
+		r = corrupt(l, line, err);
+	} else {
+		r = ledger_parse(l, text, err);
+	}
 	free(text);
 	if (r < 0) {
 		ledger_close(l);

@@ -1,8 +1,10 @@
 /* The status page; see page.h. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "markup.h"
@@ -385,43 +387,52 @@ char *page_html(const struct page_info *info, json_t *summary, json_t *data)
 	return out;
 }
 
-static int write_json(const char *dir, const char *name, json_t *doc,
-		      struct sd_err *err)
-{
-	char path[4200];
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	int rc;
-
-	if (!text)
-		return err_set(err, SD_EXIT_CANNOT, "out of memory");
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	rc = fs_write_atomic(path, text, strlen(text), 0644, err);
-	free(text);
-	return rc;
-}
-
+/* The page's files are replaced together: all three are written to
+ * temporary files first, and renamed into place only when all are
+ * written. One after the other, a disk that filled up half way left a new
+ * history.json and summary.json beside the old index.html
+ * (tests/faults.bats); a full disk now leaves the old page as it was. */
 int page_write_files(const char *dir, const struct page_info *info,
 		     json_t *summary, json_t *data, json_t *history,
 		     struct sd_err *err)
 {
-	char path[4200], *html;
-	int rc = -1;
+	/* history.json and summary.json first: the page that the new
+	 * summary reloads finds them in place. */
+	static const char *const names[3] = {"history.json", "summary.json",
+					     "index.html"};
+	char *text[3] = {NULL, NULL, NULL}, path[3][4200], tmp[3][4200];
+	size_t first = history ? 0 : 1, written, done;
+	bool ok;
 
 	if (fs_mkdirs(dir, 0755, err) < 0)
 		return -1;
-	html = page_html(info, summary, data);
-	snprintf(path, sizeof(path), "%s/index.html", dir);
-	/* history.json and summary.json first: the page that the new
-	 * summary reloads finds them in place. */
-	if (!html)
-		err_set(err, SD_EXIT_CANNOT, "out of memory");
-	else if ((!history ||
-		  write_json(dir, "history.json", history, err) == 0) &&
-		 write_json(dir, "summary.json", summary, err) == 0 &&
-		 fs_write_atomic(path, html, strlen(html), 0644, err) == 0)
-		rc = 0;
-	free(html);
-	return rc;
+	if (history)
+		text[0] =
+			json_dumps(history, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text[1] = json_dumps(summary, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text[2] = page_html(info, summary, data);
+	for (written = first; written < 3; written++) {
+		size_t i = written;
+
+		if (!text[i]) {
+			err_set(err, SD_EXIT_CANNOT, "out of memory");
+			break;
+		}
+		snprintf(path[i], sizeof(path[i]), "%s/%s", dir, names[i]);
+		if (fs_write_tmp(path[i], text[i], strlen(text[i]), 0644,
+				 tmp[i], sizeof(tmp[i]), err) < 0)
+			break;
+	}
+	ok = written == 3;
+	for (done = first; ok && done < 3; done++)
+		ok = fs_commit_tmp(tmp[done], path[done], err) == 0;
+	/* What was written and not renamed (a step that failed removed its
+	 * own temporary file). */
+	for (size_t i = done; i < written; i++)
+		unlink(tmp[i]);
+	for (size_t i = 0; i < 3; i++)
+		free(text[i]);
+	return ok ? 0 : -1;
 }
 
 int page_write(const char *dir, const struct page_info *info, json_t *data,

@@ -988,6 +988,52 @@ static int move_noreplace(int ofd, const char *oname, int nfd,
 	return -1;
 }
 
+/* Create info/iname in dfd holding text, whole or not at all: written to
+ * an unnamed file (O_TMPFILE) that is then linked under its name, which,
+ * like O_EXCL, never replaces a name taken (EEXIST). Created with O_EXCL
+ * and then written, a SIGKILL between the two left an empty .trashinfo
+ * that no reader parses and --purge never removed (tests/faults.bats).
+ * Where the filesystem has no O_TMPFILE, that is still the way. -1 with
+ * errno, *step saying which step failed ("create" or "write"). */
+static int info_create(int dfd, const char *iname, const char *text, size_t len,
+		       const char **step)
+{
+	char proc[64];
+	int fd, e;
+
+	*step = "create";
+	fd = openat(dfd, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (fs_write_all(fd, text, len) < 0)
+			*step = "write";
+		else if (linkat(AT_FDCWD, proc, dfd, iname,
+				AT_SYMLINK_FOLLOW) == 0) {
+			close(fd);
+			return 0;
+		}
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return -1;
+	fd = openat(dfd, iname,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (fs_write_all(fd, text, len) < 0 || close(fd) < 0) {
+		e = errno;
+		close(fd); /* harmless EBADF after a failed close */
+		unlinkat(dfd, iname, 0);
+		*step = "write";
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 int trash_put(struct trash *t, int parent_fd, const char *name,
 	      const char *abs_path, time_t when, char *entry, size_t entry_len,
 	      int *errnum, struct sd_err *err)
@@ -1023,7 +1069,7 @@ int trash_put(struct trash *t, int parent_fd, const char *name,
 		goto out;
 	}
 	for (unsigned try = 1; try <= COUNTER_TRIES + RANDOM_TRIES; try++) {
-		int fd;
+		const char *step;
 
 		candidate(name, try, cand, sizeof(cand));
 		if (strlen(cand) >= entry_len) {
@@ -1034,26 +1080,13 @@ int trash_put(struct trash *t, int parent_fd, const char *name,
 		snprintf(iname, sizeof(iname), "%s" TRASHINFO_SUFFIX, cand);
 		/* The info file first and complete: a reader never sees an
 		 * object in files/ without it, nor a half-written one. */
-		fd = openat(t->info_fd, iname,
-			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-				    O_CLOEXEC,
-			    0600);
-		if (fd < 0 && errno == EEXIST)
-			continue;
-		if (fd < 0) {
+		if (info_create(t->info_fd, iname, text, (size_t)len, &step) <
+		    0) {
+			if (errno == EEXIST)
+				continue;
 			*errnum = errno;
-			err_errno(err, SD_EXIT_CANNOT,
-				  "cannot create '%s/info/%s'", t->dir, iname);
-			goto out;
-		}
-		if (fs_write_all(fd, text, (size_t)len) < 0 || close(fd) < 0) {
-			int e = errno;
-
-			close(fd); /* harmless EBADF after a failed close */
-			unlinkat(t->info_fd, iname, 0);
-			*errnum = errno = e;
-			err_errno(err, SD_EXIT_CANNOT,
-				  "cannot write '%s/info/%s'", t->dir, iname);
+			err_errno(err, SD_EXIT_CANNOT, "cannot %s '%s/info/%s'",
+				  step, t->dir, iname);
 			goto out;
 		}
 		if (move_noreplace(parent_fd, name, t->files_fd, cand,

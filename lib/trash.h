@@ -69,7 +69,9 @@ int trash_select(struct trash_set *s, int parent_fd, const char *name,
 bool trash_is_trash_dir(const struct trash_set *s, dev_t dev, ino_t ino);
 
 /* Move (parent_fd, name), whose absolute path is abs_path, into t. The
- * .trashinfo is created first with O_EXCL and written completely (Path
+ * .trashinfo is created first and whole, never over a name taken: written
+ * unnamed (O_TMPFILE) and then linked, or where there is no O_TMPFILE
+ * created with O_EXCL and then written (Path
  * percent-encoded: absolute in the home trash, relative to topdir in a
  * topdir trash), then renameat2(RENAME_NOREPLACE) moves the object; if the
  * move fails the info file is removed. A name taken in info/ or files/ gets
