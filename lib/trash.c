@@ -1023,15 +1023,20 @@ static int info_create(int dfd, const char *iname, const char *text, size_t len,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (fs_write_all(fd, text, len) < 0 || close(fd) < 0) {
+	if (fs_write_all(fd, text, len) < 0) {
 		e = errno;
-		close(fd); /* harmless EBADF after a failed close */
-		unlinkat(dfd, iname, 0);
-		*step = "write";
-		errno = e;
-		return -1;
+		close(fd);
+	} else if (close(fd) < 0) {
+		/* The descriptor is gone either way: never close it again,
+		 * another thread may already hold the number. */
+		e = errno;
+	} else {
+		return 0;
 	}
-	return 0;
+	unlinkat(dfd, iname, 0);
+	*step = "write";
+	errno = e;
+	return -1;
 }
 
 int trash_put(struct trash *t, int parent_fd, const char *name,
