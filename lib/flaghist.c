@@ -881,59 +881,32 @@ static json_t *cache_doc(const struct flag_history *h,
 static void cache_save(struct flag_history *h, const struct flagspec *fs,
 		       const char *path)
 {
-	char dir[4096], tmp[4200], lock[4200];
+	char dir[4096], lock[4200];
 	json_t *doc = cache_doc(h, fs);
 	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	const char *slash = strrchr(path, '/');
-	int lfd = -1, fd = -1;
-	size_t len, done = 0;
+	struct sd_err err = {0};
+	int lfd = -1;
 
 	json_decref(doc);
 	if (!text || !slash)
 		goto out;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		hwarn(h, "cannot create '%s' for the flag cache: %s", dir,
-		      strerror(errno));
+	if (fs_mkdirs(dir, 0755, &err) < 0) {
+		hwarn(h, "cannot create the flag cache: %s", err.msg);
 		goto out;
 	}
 	snprintf(lock, sizeof(lock), "%s/flags.lock", dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
 		hwarn(h, "cannot lock '%s': %s", lock, strerror(errno));
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	len = strlen(text);
-	while (fd >= 0 && done < len) {
-		ssize_t w = write(fd, text + done, len - done);
+	if (fs_write_atomic(path, text, strlen(text), 0644, &err) < 0) {
+		int e = errno;
 
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	{
-		int saved = 0;
-		bool ok = fd >= 0 && done == len && fsync(fd) == 0;
-
-		if (!ok)
-			saved = errno ? errno : EIO;
-		if (fd >= 0 && close(fd) < 0 && ok) {
-			ok = false;
-			saved = errno;
-		}
-		if (!ok) {
-			hwarn(h, "cannot write the flag cache '%s': %s", path,
-			      strerror(saved));
-			unlink(tmp);
-			goto out;
-		}
-	}
-	if (rename(tmp, path) < 0) {
-		hwarn(h, "cannot replace the flag cache '%s': %s", path,
-		      strerror(errno));
-		unlink(tmp);
+		hwarn(h, "cannot write the flag cache '%s': %s", path,
+		      strerror(e));
 		goto out;
 	}
 	h->cache_saved = true;

@@ -55,14 +55,16 @@ struct flag_stat *flagstate_get(const struct flag_state *st, const char *key);
 struct flag_stat *flagstate_add(struct flag_state *st, const char *key,
 				const char *name);
 
-/* The flags of a tree (a commit's), of the index, or of the working tree
+/* The flags of a tree (a commit's) or of the working tree
  * (tracked files and untracked ones that are not ignored, read from disk). */
 int flagstate_scan_tree(git_repository *repo, git_tree *tree,
 			const struct flagspec *fs, struct flag_state *st,
 			struct sd_err *err);
-int flagstate_scan_index(git_repository *repo, git_index *index,
-			 const struct flagspec *fs, struct flag_state *st,
-			 struct sd_err *err);
+/* The text of one file (path names it in locations), for the sources in
+ * mask. */
+int flagstate_scan_text(struct flag_state *st, const struct flagspec *fs,
+			uint32_t mask, const char *path, const char *text,
+			size_t len, struct sd_err *err);
 /* One blob, for the sources in mask (flagspec_classify of path). */
 int flagstate_scan_blob(git_repository *repo, const git_oid *oid,
 			const struct flagspec *fs, struct flag_state *st,

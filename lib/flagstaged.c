@@ -165,14 +165,20 @@ static int check_file(struct staged *g, const git_diff_delta *d,
 	if (!git_oid_is_zero(&d->old_file.id) &&
 	    d->old_file.mode != GIT_FILEMODE_COMMIT)
 		git_blob_lookup(&ob, g->repo, &d->old_file.id);
-	if (git_blob_lookup(&nb, g->repo, &d->new_file.id) < 0)
+	/* Both versions are loaded once, for the tokens and for the patch;
+	 * a file over max-file-size is skipped, as everywhere. */
+	if (git_blob_lookup(&nb, g->repo, &d->new_file.id) < 0 ||
+	    (uint64_t)git_blob_rawsize(nb) > g->fs->max_file_size ||
+	    (ob && (uint64_t)git_blob_rawsize(ob) > g->fs->max_file_size))
 		goto out;
 	if (ob)
-		rc = flagstate_scan_blob(g->repo, &d->old_file.id, g->fs, &old,
-					 mask, d->old_file.path, err);
+		rc = flagstate_scan_text(&old, g->fs, mask, d->old_file.path,
+					 git_blob_rawcontent(ob),
+					 (size_t)git_blob_rawsize(ob), err);
 	if (!rc)
-		rc = flagstate_scan_blob(g->repo, &d->new_file.id, g->fs, &neu,
-					 mask, path, err);
+		rc = flagstate_scan_text(&neu, g->fs, mask, path,
+					 git_blob_rawcontent(nb),
+					 (size_t)git_blob_rawsize(nb), err);
 	if (rc)
 		goto out;
 	added = added_lines(ob, nb, path, &nadded);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "flags.h"
+#include "fsutil.h"
 
 void flagstate_init(struct flag_state *st)
 {
@@ -171,9 +172,9 @@ static void warnf(struct flag_state *st, const char *fmt, ...)
 		json_array_append_new(st->warnings, json_string(buf));
 }
 
-static int scan_text(struct flag_state *st, const struct flagspec *fs,
-		     uint32_t mask, const char *path, const char *text,
-		     size_t len, struct sd_err *err)
+int flagstate_scan_text(struct flag_state *st, const struct flagspec *fs,
+			uint32_t mask, const char *path, const char *text,
+			size_t len, struct sd_err *err)
 {
 	struct file_scan f = {st, fs, path, text, 0, 0, 1, false};
 	struct flagscan sc;
@@ -227,8 +228,8 @@ int flagstate_scan_blob(git_repository *repo, const git_oid *oid,
 		      git_oid_tostr_s(oid));
 		return 0;
 	}
-	rc = scan_text(st, fs, mask, path, git_blob_rawcontent(blob),
-		       (size_t)git_blob_rawsize(blob), err);
+	rc = flagstate_scan_text(st, fs, mask, path, git_blob_rawcontent(blob),
+				 (size_t)git_blob_rawsize(blob), err);
 	git_blob_free(blob);
 	return rc;
 }
@@ -280,29 +281,6 @@ int flagstate_scan_tree(git_repository *repo, git_tree *tree,
 	return w.rc;
 }
 
-int flagstate_scan_index(git_repository *repo, git_index *index,
-			 const struct flagspec *fs, struct flag_state *st,
-			 struct sd_err *err)
-{
-	size_t n = git_index_entrycount(index);
-
-	for (size_t i = 0; i < n; i++) {
-		const git_index_entry *e = git_index_get_byindex(index, i);
-		uint32_t mask;
-
-		if (!e ||
-		    (e->mode != GIT_FILEMODE_BLOB &&
-		     e->mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
-		    git_index_entry_stage(e) != 0)
-			continue;
-		mask = flagspec_classify(fs, e->path);
-		if (mask && flagstate_scan_blob(repo, &e->id, fs, st, mask,
-						e->path, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* A file of the working tree, read from disk. A file that vanished or
  * cannot be read is a warning, not a failure. */
 static int scan_file(const char *workdir, const char *rel,
@@ -312,8 +290,8 @@ static int scan_file(const char *workdir, const char *rel,
 	char path[4096];
 	uint32_t mask = flagspec_classify(fs, rel);
 	struct stat sb;
+	struct sd_err rerr = {0};
 	char *buf;
-	ssize_t got;
 	size_t len = 0;
 	int fd, rc;
 
@@ -331,16 +309,13 @@ static int scan_file(const char *workdir, const char *rel,
 		close(fd);
 		return 0;
 	}
-	buf = malloc((size_t)sb.st_size + 1);
-	if (!buf) {
+	if (fs_read_fd(fd, rel, fs->max_file_size, &buf, &len, &rerr) < 0) {
 		close(fd);
-		return err_set(err, SD_EXIT_CANNOT, "out of memory");
+		warnf(st, "%s", rerr.msg);
+		return 0;
 	}
-	while (len < (size_t)sb.st_size &&
-	       (got = read(fd, buf + len, (size_t)sb.st_size - len)) > 0)
-		len += (size_t)got;
 	close(fd);
-	rc = scan_text(st, fs, mask, rel, buf, len, err);
+	rc = flagstate_scan_text(st, fs, mask, rel, buf, len, err);
 	free(buf);
 	return rc;
 }

@@ -373,18 +373,17 @@ static void print_table(const json_t *findings)
 static int write_sarif(const char *file, const json_t *findings)
 {
 	json_t *doc = flags_sarif(findings, SD_VERSION);
-	char tmp[4200];
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+	struct sd_err err = {0};
 	int rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", file, (long)getpid());
-	if (!doc || json_dump_file(doc, tmp, JSON_INDENT(2)) < 0 ||
-	    rename(tmp, file) < 0) {
-		msg_error("cannot write '%s': %s", file, strerror(errno));
-		unlink(tmp);
-		rc = SD_EXIT_CANNOT;
-	}
+	if (!text)
+		rc = err_set(&err, SD_EXIT_CANNOT, "out of memory");
+	else
+		rc = fs_write_atomic(file, text, strlen(text), 0644, &err);
+	free(text);
 	json_decref(doc);
-	return rc;
+	return rc < 0 ? msg_err(&err) : 0;
 }
 
 /* Many stale warnings are a policy question, not many problems: say
@@ -858,45 +857,20 @@ static int hooks_dir(git_repository *repo, char *out, size_t n)
 	return rc;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 > cap) {
-			char *v = realloc(buf, cap = n + 65536);
-
-			if (!v) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = v;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got);
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 /* What is at DIR/NAME: 0 nothing, 1 our shim already, 2 another hook. */
 static int hook_state(const char *dir, const char *name, const char *text)
 {
 	char path[4200];
 	size_t len = 0, tl = strlen(text);
+	struct sd_err err = {0};
 	char *cur;
 	int state;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	cur = read_all(path, &len);
-	if (!cur)
-		return access(path, F_OK) == 0 ? 2 : 0;
+	if (access(path, F_OK) < 0)
+		return 0;
+	if (fs_read_file(path, 16 << 20, &cur, &len, &err) < 0)
+		return 2;
 	state = len == tl && !memcmp(cur, text, tl) ? 1 : 2;
 	free(cur);
 	return state;
@@ -908,10 +882,10 @@ static int hook_state(const char *dir, const char *name, const char *text)
 static int install_one(const char *dir, const char *name, const char *text,
 		       json_t *report)
 {
-	char path[4200], old[4300], tmp[4300];
+	char path[4200], old[4300];
 	size_t tl = strlen(text);
 	int state = hook_state(dir, name, text);
-	FILE *f;
+	struct sd_err err = {0};
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (state == 1) {
@@ -944,14 +918,8 @@ static int install_one(const char *dir, const char *name, const char *text,
 			return SD_EXIT_CANNOT;
 		}
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	f = fopen(tmp, "we");
-	if (!f || fwrite(text, 1, tl, f) != tl || fclose(f) != 0 ||
-	    chmod(tmp, 0755) < 0 || rename(tmp, path) < 0) {
-		msg_error("cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		return SD_EXIT_CANNOT;
-	}
+	if (fs_write_atomic(path, text, tl, 0755, &err) < 0)
+		return msg_err(&err);
 	json_array_append_new(
 		report,
 		state == 2 ? json_pack("{s:s,s:s,s:s}", "path", path, "status",
