@@ -483,8 +483,8 @@ json_t *flags_sarif(const json_t *findings, const char *version)
 		"A flag is defined but no code references it.",
 		"Code references a flag that is not defined.",
 		"A flag has been defined for longer than flags.max-age.",
-		"A flag was defined again after its definition was removed: "
-		"old code guarded by it may switch back on.",
+		("A flag was defined again after its definition was removed: "
+		 "old code guarded by it may switch back on."),
 		"A flag's definition is gone but code still references it.",
 	};
 	json_t *rules = json_array(), *results = json_array(), *f;

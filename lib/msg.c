@@ -25,6 +25,9 @@ const char *msg_prog(void)
 }
 
 static void vmsg(const char *kind, const char *kind_color, const char *fmt,
+		 va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void vmsg(const char *kind, const char *kind_color, const char *fmt,
 		 va_list ap)
 {
 	char body[2048];
