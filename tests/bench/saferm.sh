@@ -6,7 +6,8 @@
 # ratios against their targets (issue 3: trashing at most 0.05x rm -rf and
 # at least 20x faster than trash-put; --permanent and --purge at most 1.1x
 # rm -rf; peak memory under 16 MB and independent of the tree's size).
-# Targets are printed, not asserted.
+# Targets are printed, not asserted. The deletions run in a turning order
+# (rm first, then --permanent first, then --purge first), one per run.
 #
 #   BENCH_FILES=N        files in the tree (default 100,000)
 #   BENCH_REPS=N         runs of each command, the fastest counts (default 3)
@@ -97,15 +98,24 @@ trash_reps() { # NAME COPY CMD...
 for ((rep = 0; rep < 5; rep++)); do run noop /bin/true; done
 overhead=$(us noop)
 
-for ((rep = 0; rep < reps; rep++)); do
-	copy t1 && run rm rm -rf "$work/t1"
-	copy t2 && trash_reps trash t2 "$bin" -rf
-	copy t3 && trash_reps trashput t3 trash-put
+# The three deletions, each on a fresh copy. Their order turns with each
+# repetition, so that none always runs first after the copies (with the
+# writeback of the others' deletions still to come) or last.
+del_rm() { copy t1 && run rm rm -rf "$work/t1"; }
+del_permanent() {
 	copy t4 && tok=$(token --permanent -rf "$work/t4") &&
 		run permanent "$bin" --confirm "$tok" --permanent -rf "$work/t4"
+}
+del_purge() {
 	tok=$(token --purge) && "$bin" --purge --confirm "$tok" > /dev/null # only t5 next
 	copy t5 && "$bin" -rf "$work/t5" && tok=$(token --purge) &&
 		run purge "$bin" --purge --confirm "$tok"
+}
+order=(del_rm del_permanent del_purge)
+for ((rep = 0; rep < reps; rep++)); do
+	copy t2 && trash_reps trash t2 "$bin" -rf
+	copy t3 && trash_reps trashput t3 trash-put
+	for ((k = 0; k < 3; k++)); do "${order[(rep + k) % 3]}"; done
 	for t in t1 t2 t3 t4; do
 		[ ! -e "$work/$t" ] || { echo "bench: $t was not removed" >&2; exit 1; }
 	done
