@@ -21,7 +21,7 @@ DEB_PKGS := build-essential pkg-config git ca-certificates \
 	mandoc clang-format clang libclang-rt-dev util-linux bash-completion zsh fish \
 	python3 jq bc shellcheck nginx-light time curl openssl valgrind cppcheck \
 	trash-cli libglib2.0-bin gvfs gvfs-daemons dbus-daemon dnsmasq-base sqlite3 chromium \
-	strace
+	strace e2fsprogs fdisk rsync
 
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 CSTD   := -std=c11 -D_GNU_SOURCE
@@ -123,14 +123,22 @@ bin/%: $$(addprefix build/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) $(LIBSAFE)
 
 build/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBSAFE) build/CFLAGS
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIBSAFE) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
+		$(filter build/cmd/%,$^) $(LIBSAFE) $(LIBS)
+
+# The unit tests of saferun's planners link the command's own objects
+# (cmd/saferun/*.c are not in libsafe).
+SAFERUN_TOOL_OBJ := build/cmd/saferun/tools.o build/cmd/saferun/tools_run.o \
+	build/cmd/saferun/tools_fs.o build/cmd/saferun/tools_remote.o
+SAFERUN_UNIT := build/tests/test_toolsfs build/tests/test_toolsremote
+$(SAFERUN_UNIT): $(SAFERUN_TOOL_OBJ)
 
 # The replay driver: each seed and crash file through a target, once.
 build/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
 		$(LIBSAFE) build/CFLAGS
 	@mkdir -p build/tests
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' $(ALL_LDFLAGS) -o $@ \
-		tests/fuzz/replay.c $< $(LIBSAFE) $(LIBS)
+		tests/fuzz/replay.c $< $(filter build/cmd/%,$^) $(LIBSAFE) $(LIBS)
 
 unit: $(UNIT_BINS) $(FUZZ_REPLAY)
 
@@ -145,13 +153,23 @@ build/fuzz/lib/%.o: lib/%.c build/fuzz/CFLAGS build/version.h $(wildcard lib/*.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
 		-fno-sanitize-recover=all -c -o $@ $<
 
+# saferun's preview parsers are fuzzed with the command's own objects.
+build/fuzz/cmd/saferun/%.o: cmd/saferun/%.c build/fuzz/CFLAGS build/version.h \
+		$(wildcard lib/*.h cmd/saferun/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=all -c -o $@ $<
+build/fuzz/fuzz_preview: $(patsubst build/%,build/fuzz/%,$(SAFERUN_TOOL_OBJ))
+build/tests/fuzz_preview: $(SAFERUN_TOOL_OBJ)
+
 build/fuzz/libsafe.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libsafe.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $< build/fuzz/libsafe.a $(LIBS)
+		-fno-sanitize-recover=all -o $@ $< $(filter build/fuzz/cmd/%,$^) \
+		build/fuzz/libsafe.a $(LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -251,3 +251,20 @@ int64_t units_parse_utc(const char *s)
 
 	return end && !*end ? (int64_t)timegm(&tm) * 1000 : -1;
 }
+
+const char *units_format_count(uint64_t n, char *buf, size_t size)
+{
+	char digits[32], out[48];
+	int len =
+		snprintf(digits, sizeof(digits), "%llu", (unsigned long long)n);
+	size_t o = 0;
+
+	for (int i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = 0;
+	snprintf(buf, size, "%s", out);
+	return buf;
+}

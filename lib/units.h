@@ -22,6 +22,9 @@ const char *units_format_duration(int64_t ms, char *buf, size_t n);
 /* "512B", "1.5K", "10M", "2.3G". */
 const char *units_format_size(uint64_t bytes, char *buf, size_t n);
 
+/* "1,234,567": a count with thousands separators. */
+const char *units_format_count(uint64_t n, char *buf, size_t size);
+
 /* Wall-clock time now, in Unix milliseconds. */
 int64_t units_now_ms(void);
 

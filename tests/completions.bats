@@ -154,3 +154,107 @@ saferm_bash_complete() { prog_bash_complete saferm "$@"; }
 	run -0 saferm_bash_complete -- --
 	assert_output ""
 }
+
+saferun_help_options() { prog_help_options saferun; }
+saferun_bash_complete() { prog_bash_complete saferun "$@"; }
+
+# What fish offers for the command line "$*" (fish's own completions on the
+# path, so that saferun can hand a command's words to them).
+saferun_fish_complete() {
+	fish --no-config -c "set fish_complete_path \$__fish_data_dir/completions
+		source $REPO_ROOT/completions/saferun.fish; complete -C '$*'" | cut -f1 | sort -u
+}
+
+BASH_COMPLETION=/usr/share/bash-completion/bash_completion
+
+# As saferun_bash_complete, with bash-completion loaded first, as an
+# interactive shell has it. compopt works only under readline: a no-op here.
+saferun_bash_complete_bc() {
+	bash -c '
+		source "$1"
+		compopt() { :; }
+		source "$2/completions/saferun.bash"
+		shift 2
+		COMP_WORDS=(saferun "$@")
+		COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+		COMP_LINE="${COMP_WORDS[*]}"
+		COMP_POINT=${#COMP_LINE}
+		_saferun
+		printf "%s\n" "${COMPREPLY[@]}"
+	' _ "$BASH_COMPLETION" "$REPO_ROOT" "$@" | sort -u
+}
+
+@test "completions: saferun's bash, fish and zsh completions offer exactly its --help options" {
+	assert_equal "$(saferun_bash_complete --)" "$(saferun_help_options)"
+	assert_equal "$(saferun_bash_complete -n --config x.yml --)" "$(saferun_help_options)"
+	# fish offers --color both bare and as --color= (its value only goes there).
+	assert_equal "$(saferun_fish_complete 'saferun --' | sed 's/=$//' | sort -u)" "$(saferun_help_options)"
+	run -0 zsh -n "$REPO_ROOT/completions/_saferun"
+	run -0 zsh -fc "autoload -U compinit && compinit -u -d $BATS_TEST_TMPDIR/zcomp && fpath=($REPO_ROOT/completions \$fpath) && autoload -U _saferun && whence -w _saferun"
+	local opt
+	for opt in $(saferun_help_options); do
+		grep -qE -- "$opt(=-)?(\[|\}'\[)" "$REPO_ROOT/completions/_saferun" || fail "zsh completion lacks $opt"
+	done
+}
+
+@test "completions: saferun completes option values, then the command's name" {
+	touch afile
+	run -0 saferun_bash_complete --timeout ""
+	assert_output "$(printf '1h\n30s\n5m')"
+	run -0 saferun_bash_complete --ttl 3
+	assert_output "30s"
+	run -0 saferun_bash_complete --color=
+	assert_output "$(printf -- '--color=always\n--color=auto\n--color=never')"
+	run -0 saferun_bash_complete --config a
+	assert_output "afile"
+	run -0 saferun_bash_complete --confirm ""
+	assert_output ""
+	# The first word that is not an option, or the word after "--".
+	run -0 saferun_bash_complete -- gi
+	assert_line git
+	run -0 saferun_bash_complete gi
+	assert_line git
+	run -0 saferun_bash_complete -n --timeout 5m --confirm x gi
+	assert_line git
+	run -0 saferun_fish_complete "saferun -- gi"
+	assert_line git
+	run -0 saferun_fish_complete "saferun --config x.yml gi"
+	assert_line git
+	run -0 saferun_bash_complete --config x.yml gi
+	assert_line git
+	run -0 saferun_fish_complete "saferun --ttl "
+	assert_output "$(printf '1h\n30s\n5m')"
+	# --color takes its value only after "=": the next word is the command.
+	run -0 saferun_fish_complete "saferun --color gi"
+	assert_line git
+	run -0 saferun_bash_complete --color gi
+	assert_line git
+}
+
+@test "completions: saferun hands the command's arguments to the command's completion" {
+	touch afile
+	# After the command, saferun's own options are not offered.
+	run -0 saferun_bash_complete rm --d
+	assert_output ""
+	run -0 saferun_fish_complete "saferun rm --d"
+	refute_line -- --dry-run
+	# Without bash-completion: files.
+	run -0 saferun_bash_complete -- ls a
+	assert_output "afile"
+	# With it: the command's own completion.
+	[ -r "$BASH_COMPLETION" ] || skip "bash-completion is not installed"
+	run -0 saferun_bash_complete_bc -- ls a
+	assert_output "afile"
+	run -0 saferun_bash_complete_bc -- gi
+	assert_line git
+	if bash -c 'source "$1" && complete -p ls' _ "$BASH_COMPLETION" > /dev/null 2>&1; then
+		run -0 saferun_bash_complete_bc -- ls --al
+		assert_line -- --all
+		run -0 saferun_bash_complete_bc -n ls --al
+		assert_line -- --all
+	fi
+	if [ -r /usr/share/fish/completions/ls.fish ]; then
+		run -0 saferun_fish_complete "saferun -- ls --al"
+		assert_line -- --all
+	fi
+}

@@ -3,7 +3,8 @@
 # 5,000 operands; full filesystems under saferm, the flags cache and the
 # probe's page and history; a read-only state directory; a corrupt token
 # ledger; a locked history; symlink swaps racing saferm --permanent and
-# --purge. Whatever could touch real paths runs in a jail
+# --purge; saferun with a read-only or full state directory, a corrupt
+# ledger, no sandbox, and killed half way through applying a sandbox run. Whatever could touch real paths runs in a jail
 # (tests/helpers/jail.bash): a private mount namespace where every mount is
 # read-only and only fresh tmpfs mounts are writable. Loops over thousands
 # of files are in tests/helpers/faults.py. Every loop is bounded in count
@@ -494,4 +495,95 @@ unlock_history() {
 	read -r _ rounds _ swaps _ <<< "${lines[0]}"
 	[ "$rounds" -ge 5 ]
 	[ "$swaps" -ge "$rounds" ]
+}
+
+# --- saferun --------------------------------------------------------------
+
+# These need a mount of their own but aim at nothing of the system's: a
+# private mount namespace (unshare -m) is enough, and keeps /proc writable
+# for the sandbox's user namespace (the jail's read-only /proc does not).
+@test "faults: saferun with a read-only state directory: no sandbox (125), a plan still shown, nothing changed" {
+	mkdir -p "$XDG_STATE_HOME/safedeploy" d && touch d/f
+	saferun -n -- rm -r d > /dev/null
+	run -0 unshare -m --propagation private bash -c '
+		S=$XDG_STATE_HOME/safedeploy
+		mount --bind "$S" "$S" && mount -o remount,bind,ro "$S" || exit 9
+		saferun -- rm -r d; echo "native: status $?"
+		saferun -- sh -c "rm -r d"; echo "sandbox: status $?"
+		[ -e d/f ] && echo "d/f still there"'
+	assert_line "native: status 3"
+	assert_line "sandbox: status 125"
+	assert_line "d/f still there"
+	assert_output --regexp "saferun: cannot create .*saferun/sandboxes.*Read-only file system"
+}
+
+@test "faults (jail): where no sandbox can run, saferun says why and runs the command only with a token" {
+	run -0 jail bash -c '
+		touch keep
+		saferun -- sh -c "rm keep"; echo "status $?"
+		[ -e keep ] && echo "keep still there"'
+	assert_line "status 3"
+	assert_line "keep still there"
+	assert_line --regexp "^saferun: cannot run 'sh' in the sandbox: .+"
+	assert_line "saferun: its effects are unknown: it runs only once confirmed"
+}
+
+@test "faults: saferun with a corrupt token ledger accepts no token and runs nothing" {
+	mkdir d && touch d/f
+	local tok ledger="$XDG_STATE_HOME/safedeploy/tokens.ledger"
+	tok=$(saferun -n --json -- rm -r d | jq -r .token)
+	printf 'not a ledger\0\n' > "$ledger"
+	run -125 --separate-stderr saferun --confirm "$tok" -- rm -r d
+	assert_regex "$stderr" "token ledger '$ledger' is corrupt at line 1"
+	assert_file_exists d/f
+}
+
+@test "faults: a full filesystem under the sandbox: the command sees ENOSPC, saferun says it cannot keep the run, the host is untouched" {
+	run -0 unshare -m --propagation private bash -c '
+		S=$XDG_STATE_HOME
+		mkdir -p "$S" && mount -t tmpfs -o size=1m small "$S" || exit 9
+		saferun -- sh -c "head -c 4M /dev/zero > big; echo rc=\$?"; echo "status $?"
+		[ ! -e big ] && echo "no big on the host"
+		ls -A "$S/safedeploy/saferun/sandboxes" | wc -l'
+	# The command inside the sandbox met the full disk...
+	assert_line "rc=1"
+	assert_line --regexp "No space left on device"
+	# ...and so did saferun, keeping the run: said, discarded, exit 125.
+	assert_line --regexp "^saferun: cannot write '.*/layers.json': No space left on device$"
+	assert_line "status 125"
+	assert_line "no big on the host"
+	assert_equal "${lines[-1]}" 0
+}
+
+# Each file the sandbox modified is replaced whole (a temporary file beside
+# it, then a rename): killed at any moment of --commit, every file holds
+# either its old content or its new one, never a mix or nothing.
+@test "faults: SIGKILL at 10 moments of saferun --commit over 2,000 files: each file old or new, never torn" {
+	mkdir t
+	local i k n old new torn
+	for ((i = 0; i < 2000; i++)); do echo "old $i" > "t/f$i"; done
+	script='for f in t/f*; do echo "new ${f#t/f} and some more text" > "$f"; done'
+	for ((k = 0; k < 10; k++)); do
+		for ((i = 0; i < 2000; i++)); do echo "old $i" > "t/f$i"; done
+		tok=$(saferun -n --json -- sh -c "$script" | jq -r .token)
+		[ -n "$tok" ] || fail "no token"
+		saferun --commit --confirm "$tok" -- sh -c "$script" > /dev/null 2>&1 &
+		local pid=$!
+		# Kill when a share of the files is new, polled; bounded.
+		for ((n = 0; n < 2000; n++)); do
+			new=$(grep -l '^new' t/f* 2> /dev/null | wc -l)
+			[ "$new" -lt $((k * 180 + 20)) ] || break
+			kill -0 "$pid" 2> /dev/null || break
+			sleep 0.01
+		done
+		kill -9 "$pid" 2> /dev/null || true
+		wait "$pid" 2> /dev/null || true
+		old=$(grep -l '^old [0-9]*$' t/f* | wc -l)
+		new=$(grep -l '^new [0-9]* and some more text$' t/f* | wc -l)
+		torn=$((2000 - old - new))
+		echo "# kill $k: $old old, $new new, $torn torn" >&3
+		assert_equal "$torn" 0
+		assert_equal "$(ls t | wc -l)" "$(find t -name 'f*' | wc -l)"
+		rm -f t/.saferun.*
+	done
 }

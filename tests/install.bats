@@ -16,11 +16,23 @@ load helpers/common
 	assert_file_executable "$root/usr/share/safedeploy/hooks/pre-push"
 	run -0 "$root/usr/bin/safedeploy" --version
 	assert_output --regexp '^safedeploy [0-9]'
+	local c
+	for c in saferm saferun; do
+		assert_file_executable "$root/usr/bin/$c"
+		assert_file_exists "$root/usr/share/man/man1/$c.1"
+		assert_file_exists "$root/usr/share/bash-completion/completions/$c"
+		assert_file_exists "$root/usr/share/zsh/site-functions/_$c"
+		assert_file_exists "$root/usr/share/fish/vendor_completions.d/$c.fish"
+	done
+	run -0 "$root/usr/bin/saferun" --version
+	assert_output --regexp '^saferun \(safedeploy\) [0-9]'
 	# The installed man page renders.
 	run -0 mandoc -Thtml "$root/usr/share/man/man1/safedeploy.1"
 	assert_output --partial 'id="EXIT_STATUS"'
 	run -0 make -C "$REPO_ROOT" --no-print-directory uninstall DESTDIR="$root" PREFIX=/usr
 	assert_not_exists "$root/usr/bin/safedeploy"
+	assert_not_exists "$root/usr/bin/saferun"
+	assert_not_exists "$root/usr/share/man/man1/saferun.1"
 	assert_not_exists "$root/usr/share/man/man1/safedeploy.1"
 	assert_not_exists "$root/usr/share/bash-completion/completions/safedeploy"
 	assert_not_exists "$root/usr/share/safedeploy"
