@@ -23,6 +23,9 @@ DEB_PKGS := build-essential pkg-config git ca-certificates \
 	trash-cli libglib2.0-bin gvfs gvfs-daemons dbus-daemon dnsmasq-base sqlite3 chromium \
 	strace e2fsprogs fdisk rsync
 
+# Parallel sub-builds for test, valgrind and fuzz (one job per CPU).
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 CSTD   := -std=c11 -D_GNU_SOURCE
 OPT    ?= -O2 -g
@@ -177,20 +180,20 @@ fuzz-build: $(FUZZ_BINS)
 # (default: the number of CPUs, at most 2; tests/helpers/pool.bash).
 fuzz:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_NAMES)
 
 # Every seed and crash file once through the libFuzzer builds.
 fuzz-regress:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-build
 	@tests/fuzz/run --replay $(FUZZ_NAMES)
 
 # Installs what is missing, builds, and runs unit and bats tests together,
 # ending with one summary line: "tests: N passed, N failed".
 test check:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit
 	@tests/run $(UNIT_BINS) $(FUZZ_REPLAY)
 
 # The unit tests and the fuzz replay drivers under valgrind memcheck,
@@ -199,7 +202,7 @@ test check:
 # this builds without SANITIZE: after a plain `make test` nothing is rebuilt.
 valgrind:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory SANITIZE= unit
+	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE= unit
 	@tests/valgrind/run $(UNIT_BINS) $(FUZZ_REPLAY)
 
 # Static analysis of lib/ and cmd/. False positives: inline

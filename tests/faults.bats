@@ -558,21 +558,21 @@ unlock_history() {
 # Each file the sandbox modified is replaced whole (a temporary file beside
 # it, then a rename): killed at any moment of --commit, every file holds
 # either its old content or its new one, never a mix or nothing.
-@test "faults: SIGKILL at 10 moments of saferun --commit over 2,000 files: each file old or new, never torn" {
+@test "faults: SIGKILL at 10 moments of saferun --commit over 1,000 files: each file old or new, never torn" {
 	mkdir t
 	local i k n old new torn
-	for ((i = 0; i < 2000; i++)); do echo "old $i" > "t/f$i"; done
+	for ((i = 0; i < 1000; i++)); do echo "old $i" > "t/f$i"; done
 	script='for f in t/f*; do echo "new ${f#t/f} and some more text" > "$f"; done'
 	for ((k = 0; k < 10; k++)); do
-		for ((i = 0; i < 2000; i++)); do echo "old $i" > "t/f$i"; done
+		for ((i = 0; i < 1000; i++)); do echo "old $i" > "t/f$i"; done
 		tok=$(saferun -n --json -- sh -c "$script" | jq -r .token)
 		[ -n "$tok" ] || fail "no token"
 		saferun --commit --confirm "$tok" -- sh -c "$script" > /dev/null 2>&1 &
 		local pid=$!
 		# Kill when a share of the files is new, polled; bounded.
-		for ((n = 0; n < 2000; n++)); do
+		for ((n = 0; n < 1000; n++)); do
 			new=$(grep -l '^new' t/f* 2> /dev/null | wc -l)
-			[ "$new" -lt $((k * 180 + 20)) ] || break
+			[ "$new" -lt $((k * 90 + 10)) ] || break
 			kill -0 "$pid" 2> /dev/null || break
 			sleep 0.01
 		done
@@ -580,7 +580,7 @@ unlock_history() {
 		wait "$pid" 2> /dev/null || true
 		old=$(grep -l '^old [0-9]*$' t/f* | wc -l)
 		new=$(grep -l '^new [0-9]* and some more text$' t/f* | wc -l)
-		torn=$((2000 - old - new))
+		torn=$((1000 - old - new))
 		echo "# kill $k: $old old, $new new, $torn torn" >&3
 		assert_equal "$torn" 0
 		assert_equal "$(ls t | wc -l)" "$(find t -name 'f*' | wc -l)"

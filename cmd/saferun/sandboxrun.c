@@ -327,6 +327,7 @@ int run_sandbox(struct saferun *s)
 	}
 	effects_sort(&e);
 	if (effects_bad_name(&e)) {
+		json_decref(unc);
 		rc = refuse_bad_name(effects_bad_name(&e));
 		goto discard;
 	}

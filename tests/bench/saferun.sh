@@ -2,7 +2,7 @@
 # Benchmark: the copy-on-write sandbox. A command that writes 10,000 files
 # (tar extracting a release of 10,000 small files) run directly and under
 # `saferun --sandbox` side by side, each on its own fresh target, fastest of
-# N runs; saferun's run includes the sandbox's set-up, the command, the
+# N runs, nothing deleted in between; saferun's run includes the sandbox's set-up, the command, the
 # analysis of what it changed, the plan and the tear-down, and ends at the
 # confirmation it needs (exit 3). Also the fixed cost: the set-up and
 # tear-down saferun reports for each run, and `saferun --sandbox -- true`.
@@ -19,7 +19,7 @@ bin=$PWD/bin/saferun
 . tests/bench/report.bash
 files=${BENCH_FILES:-$(bench_quick 1000 10000)}
 runs=${BENCH_RUNS:-$(bench_quick 2 5)}
-work=$(mktemp -d /tmp/saferun-bench.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/saferun-bench.XXXXXX")
 cleanup() {
 	chmod -R u+rwx "$work" 2> /dev/null || true
 	rm -rf "$work"
@@ -46,23 +46,28 @@ tar -C "$work/release" -cf "$work/release.tar" .
 
 now_ns() { date +%s%N; }
 
-# run_direct / run_sandbox: one timed run on a fresh target, in microseconds.
+# run_direct / run_sandboxed RUN: one timed run on a fresh target, in
+# microseconds. Nothing is deleted between runs (each has its own target and
+# state directory): on ext4 a file created just after thousands were
+# deleted costs several times more (the allocator skips recently deleted
+# inodes), and that would measure the order of the runs, not the tools.
 run_direct() {
 	local t0 t1
-	rm -rf "$work/target" && mkdir "$work/target"
+	mkdir "$work/direct.$1"
 	sync
 	t0=$(now_ns)
-	tar -C "$work/target" -xf "$work/release.tar"
+	tar -C "$work/direct.$1" -xf "$work/release.tar"
 	t1=$(now_ns)
 	echo $(((t1 - t0) / 1000))
 }
 
 run_sandboxed() {
 	local t0 t1 rc=0
-	rm -rf "$work/target" "$work/state" && mkdir "$work/target"
+	mkdir "$work/sandboxed.$1"
 	sync
 	t0=$(now_ns)
-	"$bin" --full --sandbox -- tar -C "$work/target" -xf "$work/release.tar" > /dev/null 2> "$work/sandbox.err" || rc=$?
+	XDG_STATE_HOME=$work/state.$1 "$bin" --full --sandbox -- \
+		tar -C "$work/sandboxed.$1" -xf "$work/release.tar" > /dev/null 2> "$work/sandbox.err" || rc=$?
 	t1=$(now_ns)
 	if [ "$rc" != 3 ]; then
 		echo "bench: saferun exited $rc:" >&2
@@ -81,20 +86,18 @@ min() { sort -n | head -1; }
 
 direct=() sandboxed=() costs=() truecost=()
 for ((r = 0; r < runs; r++)); do
-	# Alternate which goes first, so that neither always meets a warm
-	# or a cold cache.
+	# Alternate which goes first.
 	if ((r % 2)); then
-		sandboxed+=("$(run_sandboxed)")
+		sandboxed+=("$(run_sandboxed "$r")")
 		costs+=("$(fixed_cost)")
-		direct+=("$(run_direct)")
+		direct+=("$(run_direct "$r")")
 	else
-		direct+=("$(run_direct)")
-		sandboxed+=("$(run_sandboxed)")
+		direct+=("$(run_direct "$r")")
+		sandboxed+=("$(run_sandboxed "$r")")
 		costs+=("$(fixed_cost)")
 	fi
-	rm -rf "$work/state"
 	t0=$(now_ns)
-	"$bin" --sandbox -- true > /dev/null 2>&1
+	XDG_STATE_HOME=$work/state.true.$r "$bin" --sandbox -- true > /dev/null 2>&1
 	t1=$(now_ns)
 	truecost+=($(((t1 - t0) / 1000)))
 done
