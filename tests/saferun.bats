@@ -203,6 +203,10 @@ Try 'saferun --help' for more information."
 	tree scratch 1
 	run -0 saferun -- rm -r scratch
 	assert_not_exists scratch
+	# Allowed, or nothing to confirm: it runs as if saferun were not there.
+	assert_output ""
+	run -0 --separate-stderr saferun -- rm -f not-there
+	assert_equal "$stderr" ""
 
 	printf '#!/bin/sh\necho removed "$@"\n' > remove-capacity
 	chmod +x remove-capacity

@@ -430,7 +430,11 @@ void print_summary(struct saferun *s, FILE *out, const json_t *plan,
 		fprintf(out,
 			"%sran in the sandbox (network %s); nothing on the "
 			"host has changed yet%s\n",
-			color_code(fd, COLOR_DIM), s->o.net ? "on" : "off",
+			color_code(fd, COLOR_DIM),
+			json_is_true(json_object_get(
+				json_object_get(plan, "facts"), "network"))
+				? "on"
+				: "off",
 			color_code(fd, COLOR_RESET));
 	else if (what)
 		fprintf(out, "%s%s (%s%s%s)%s\n", color_code(fd, COLOR_DIM),
@@ -878,6 +882,14 @@ static int run_native(struct saferun *s, const struct tool *t)
 		json_object_set_new(plan, "policy", o);
 	}
 	summary = effects_summary(&p.effects, s->o.full, SUMMARY_LINES, s->cwd);
+	confirm = v.builtin || p.always_confirm || v.action == POLICY_CONFIRM ||
+		  (v.action == POLICY_NONE && p.effects.n > 0);
+	/* Nothing to confirm: the command runs as if saferun were not
+	 * there, without a word. */
+	if (!confirm && !s->o.dry_run && v.action != POLICY_DENY) {
+		rc = exec_command(p.apply_argv ? p.apply_argv : s->cmd_argv);
+		goto out;
+	}
 	if (!s->o.json) {
 		print_summary(s, out, plan, &p.effects);
 		if (p.facts)
@@ -888,12 +900,6 @@ static int run_native(struct saferun *s, const struct tool *t)
 	rc = policy_deny(&v);
 	if (rc)
 		goto out;
-	confirm = v.builtin || p.always_confirm || v.action == POLICY_CONFIRM ||
-		  (v.action == POLICY_NONE && p.effects.n > 0);
-	if (!confirm && !s->o.dry_run) {
-		rc = exec_command(p.apply_argv ? p.apply_argv : s->cmd_argv);
-		goto out;
-	}
 	if (!confirm) {
 		if (s->o.json) {
 			json_t *o = json_object();
