@@ -99,6 +99,17 @@ Try 'saferun --help' for more information."
 	assert_file_exists data/sub/f0
 }
 
+@test "saferun: a stale plan names the effects it would now add and no longer have" {
+	mkdir d && touch d/x1 d/x2
+	local tok
+	tok=$(saferun -n --json -- find d -name 'x*' -delete | jq -r .token)
+	rm d/x2 && touch d/x3
+	run -3 --separate-stderr saferun --confirm "$tok" -- find d -name 'x*' -delete
+	assert_regex "$stderr" "saferun: would now also delete 'd/x3'"
+	assert_regex "$stderr" "saferun: would no longer delete 'd/x2'"
+	assert_file_exists d/x1
+}
+
 @test "saferun: -n --json prints the plan, its digest, the token and the re-run line" {
 	tree t 2
 	run -0 --separate-stderr saferun -n --json -- rm -r t

@@ -536,13 +536,35 @@ static const char *rel_path(const struct saferun *s, const char *p)
 	return p;
 }
 
+/* Say, from shown up to limit lines, each effect of from that is not in
+ * in (same operation on the same path), with how. Returns the lines said. */
+static size_t say_missing(const struct saferun *s, const struct effects *from,
+			  const struct effects *in, const char *how,
+			  size_t limit, size_t shown)
+{
+	for (size_t i = 0; i < from->n && shown < limit; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < in->n && !found; j++)
+			found = in->v[j].op == from->v[i].op &&
+				!strcmp(in->v[j].path, from->v[i].path);
+		if (!found) {
+			fprintf(stderr, "saferun: %s %s '%s'\n", how,
+				effect_op_name(from->v[i].op),
+				rel_path(s, from->v[i].path));
+			shown++;
+		}
+	}
+	return shown;
+}
+
 /* What differs between the plan a token was issued for (kept when it was
  * issued) and the plan now: the one line that matters when a token is
  * refused. */
 static void explain_stale(struct saferun *s, const json_t *now)
 {
 	char path[4400], *text = NULL, *why;
-	size_t len, i, shown = 0;
+	size_t len, shown = 0;
 	json_t *old, *x;
 	struct sd_err err = {0};
 	struct effects a = {0}, b = {0};
@@ -562,34 +584,8 @@ static void explain_stale(struct saferun *s, const json_t *now)
 	}
 	if (effects_from_json(&a, json_object_get(old, "effects"), &err) == 0 &&
 	    effects_from_json(&b, json_object_get(now, "effects"), &err) == 0) {
-		for (i = 0; i < b.n && shown < 5; i++) {
-			bool found = false;
-
-			for (size_t j = 0; j < a.n && !found; j++)
-				found = a.v[j].op == b.v[i].op &&
-					!strcmp(a.v[j].path, b.v[i].path);
-			if (!found) {
-				fprintf(stderr,
-					"saferun: would now also %s '%s'\n",
-					effect_op_name(b.v[i].op),
-					rel_path(s, b.v[i].path));
-				shown++;
-			}
-		}
-		for (i = 0; i < a.n && shown < 10; i++) {
-			bool found = false;
-
-			for (size_t j = 0; j < b.n && !found; j++)
-				found = a.v[i].op == b.v[j].op &&
-					!strcmp(a.v[i].path, b.v[j].path);
-			if (!found) {
-				fprintf(stderr,
-					"saferun: would no longer %s '%s'\n",
-					effect_op_name(a.v[i].op),
-					rel_path(s, a.v[i].path));
-				shown++;
-			}
-		}
+		shown = say_missing(s, &b, &a, "would now also", 5, 0);
+		say_missing(s, &a, &b, "would no longer", 10, shown);
 	}
 	x = json_object_get(old, "exe");
 	if (!json_equal(x, json_object_get(now, "exe")))
