@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -126,9 +127,10 @@ static int fsync_dir_of(const char *path)
 	return r;
 }
 
-/* fs_write_atomic in two steps (tests/faults.bats: the status page). */
-int fs_write_tmp(const char *path, const void *data, size_t len, mode_t mode,
-		 char *tmp, size_t n, struct sd_err *err)
+/* The temporary file beside path, written (and synced when sync). */
+static int write_tmp(const char *path, const void *data, size_t len,
+		     mode_t mode, bool sync, char *tmp, size_t n,
+		     struct sd_err *err)
 {
 	int fd;
 
@@ -140,7 +142,7 @@ int fs_write_tmp(const char *path, const void *data, size_t len, mode_t mode,
 		return err_errno(err, SD_EXIT_CANNOT, "cannot write '%s'",
 				 path);
 	if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 ||
-	    fsync(fd) < 0) {
+	    (sync && fsync(fd) < 0)) {
 		err_errno(err, SD_EXIT_CANNOT, "cannot write '%s'", path);
 		close(fd);
 		unlink(tmp);
@@ -152,6 +154,13 @@ int fs_write_tmp(const char *path, const void *data, size_t len, mode_t mode,
 		return -1;
 	}
 	return 0;
+}
+
+/* fs_write_atomic in two steps (tests/faults.bats: the status page). */
+int fs_write_tmp(const char *path, const void *data, size_t len, mode_t mode,
+		 char *tmp, size_t n, struct sd_err *err)
+{
+	return write_tmp(path, data, len, mode, true, tmp, n, err);
 }
 
 int fs_commit_tmp(const char *tmp, const char *path, struct sd_err *err)
@@ -173,6 +182,21 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	if (fs_write_tmp(path, data, len, mode, tmp, sizeof(tmp), err) < 0)
 		return -1;
 	return fs_commit_tmp(tmp, path, err);
+}
+
+int fs_write_nosync(const char *path, const void *data, size_t len, mode_t mode,
+		    struct sd_err *err)
+{
+	char tmp[PATH_MAX];
+
+	if (write_tmp(path, data, len, mode, false, tmp, sizeof(tmp), err) < 0)
+		return -1;
+	if (rename(tmp, path) < 0) {
+		err_errno(err, SD_EXIT_CANNOT, "cannot write '%s'", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 int fs_mkdirs(const char *path, mode_t mode, struct sd_err *err)

@@ -28,6 +28,13 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 int fs_write_tmp(const char *path, const void *data, size_t len, mode_t mode,
 		 char *tmp, size_t n, struct sd_err *err);
 int fs_commit_tmp(const char *tmp, const char *path, struct sd_err *err);
+/* fs_write_atomic without the fsyncs: a reader still sees the old file or
+ * the new one, but after a crash it may be either, or empty. For files
+ * whose loss a crash makes harmless, written where an fsync would cost
+ * more than the file is worth (it commits everything else the filesystem
+ * has pending, such as a sandbox's thousands of new files). */
+int fs_write_nosync(const char *path, const void *data, size_t len, mode_t mode,
+		    struct sd_err *err);
 
 /* Create path and any missing parents; created directories get mode. */
 int fs_mkdirs(const char *path, mode_t mode, struct sd_err *err);

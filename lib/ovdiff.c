@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +349,8 @@ struct an {
 	size_t nreq, capreq;
 	struct cands del_f, new_f, del_d, new_d;
 	unsigned char *buf; /* 2 * CHUNK */
+	struct tjob *tj;    /* the trees to count */
+	size_t ntj, captj;
 	struct sd_err *err;
 };
 
@@ -427,45 +430,196 @@ static void free_cands(struct cands *c)
 	free(c->v);
 }
 
-/* Count p (whose lstat is st) and every entry below it on the same
- * filesystem (a mount below a host directory is not in its overlay):
- * files counts entries, bytes the sizes of regular files. In an upper
- * layer, whiteouts are not entries. */
-static int tally(struct an *a, struct pbuf *p, const struct stat *st,
-		 bool upper, uint64_t *files, uint64_t *bytes)
+/* Counting a directory tree: the files and bytes of a created or deleted
+ * directory. Each is a job, and the jobs run on up to TALLY_THREADS
+ * threads once the walk is done: for a command that wrote thousands of
+ * files, this count is most of the analysis. */
+#define TALLY_THREADS 4
+
+struct tjob {
+	char *path;
+	dev_t dev;
+	bool upper;
+	size_t idx;	    /* its effect */
+	struct cands *list; /* and its rename candidate (pos), or NULL */
+	size_t pos;
+	uint64_t files, bytes;
+	int errnum; /* 0, or why errpath could not be read */
+	char *errpath;
+};
+
+static int tjob_fail(struct tjob *j, const char *path, int errnum)
 {
-	char **names;
-	size_t n;
+	j->errnum = errnum ? errnum : ENOMEM;
+	j->errpath = strdup(path);
+	return -1;
+}
+
+/* Count the entries below the directory open at fd (p its path, for
+ * messages and the whiteout xattr) on j's filesystem into j. Takes fd.
+ * Relative to the directory's descriptor: a path walk from / for each
+ * entry would cost more than its stat. In an upper layer, whiteouts are
+ * not entries. */
+static int count_dir(struct tjob *j, int fd, struct pbuf *p)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *e;
 	int rc = 0;
 
-	(*files)++;
-	if (S_ISREG(st->st_mode))
-		*bytes += (uint64_t)st->st_size;
-	if (!S_ISDIR(st->st_mode))
-		return 0;
-	if (list_dir(p->s, &names, &n) < 0)
-		return err_errno(a->err, SD_EXIT_SAFERUN, "cannot read '%s'",
-				 p->s);
-	for (size_t i = 0; i < n && !rc; i++) {
+	if (!d) {
+		rc = tjob_fail(j, p->s, errno);
+		close(fd);
+		return rc;
+	}
+	while (!rc) {
 		struct stat sub;
 		size_t old;
-		int r;
 
-		if (pb_push(p, names[i], &old) < 0) {
-			rc = oom(a);
+		errno = 0;
+		e = readdir(d);
+		if (!e) {
+			if (errno)
+				rc = tjob_fail(j, p->s, errno);
 			break;
 		}
-		r = lst(p->s, &sub);
-		if (r < 0)
-			rc = err_errno(a->err, SD_EXIT_SAFERUN,
-				       "cannot read '%s'", p->s);
-		else if (r == 0 && sub.st_dev == st->st_dev &&
-			 !(upper && is_whiteout(p->s, &sub)))
-			rc = tally(a, p, &sub, upper, files, bytes);
+		if (e->d_name[0] == '.' &&
+		    (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		if (pb_push(p, e->d_name, &old) < 0) {
+			rc = tjob_fail(j, p->s, ENOMEM);
+			break;
+		}
+		if (fstatat(dirfd(d), e->d_name, &sub, AT_SYMLINK_NOFOLLOW) <
+		    0) {
+			if (errno != ENOENT)
+				rc = tjob_fail(j, p->s, errno);
+		} else if (sub.st_dev == j->dev &&
+			   !(j->upper && is_whiteout(p->s, &sub))) {
+			j->files++;
+			if (S_ISREG(sub.st_mode))
+				j->bytes += (uint64_t)sub.st_size;
+			if (S_ISDIR(sub.st_mode)) {
+				int sfd =
+					openat(dirfd(d), e->d_name,
+					       O_RDONLY | O_DIRECTORY |
+						       O_NOFOLLOW | O_CLOEXEC);
+
+				rc = sfd < 0 ? tjob_fail(j, p->s, errno)
+					     : count_dir(j, sfd, p);
+			}
+		}
 		pb_pop(p, old);
 	}
-	free_names(names, n);
+	closedir(d);
 	return rc;
+}
+
+static void tjob_run(struct tjob *j)
+{
+	struct pbuf p = {0};
+	int fd;
+
+	j->files = 1;
+	if (pb_set(&p, j->path) < 0) {
+		tjob_fail(j, j->path, ENOMEM);
+		return;
+	}
+	fd = open(p.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		tjob_fail(j, p.s, errno);
+	else
+		count_dir(j, fd, &p);
+	free(p.s);
+}
+
+struct tpool {
+	struct tjob *v;
+	size_t n, next;
+};
+
+static void *tally_worker(void *arg)
+{
+	struct tpool *t = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&t->next, 1, __ATOMIC_RELAXED)) < t->n)
+		tjob_run(&t->v[i]);
+	return NULL;
+}
+
+/* Run the counting jobs, then put each count into its effect and its
+ * candidate. The first job that failed (in walk order) is the error. */
+static int run_tallies(struct an *a)
+{
+	struct tpool t = {.v = a->tj, .n = a->ntj};
+	pthread_t th[TALLY_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus > 1 ? (size_t)cpus : 1, started = 0;
+
+	if (want > TALLY_THREADS)
+		want = TALLY_THREADS;
+	if (want > t.n)
+		want = t.n;
+	for (; started + 1 < want; started++)
+		if (pthread_create(&th[started], NULL, tally_worker, &t))
+			break;
+	tally_worker(&t);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < a->ntj; i++) {
+		struct tjob *j = &a->tj[i];
+
+		if (j->errnum) {
+			errno = j->errnum;
+			return err_errno(a->err, SD_EXIT_SAFERUN,
+					 "cannot read '%s'",
+					 j->errpath ? j->errpath : j->path);
+		}
+		a->work.v[j->idx].files = j->files;
+		a->work.v[j->idx].bytes = j->bytes;
+		if (j->list) {
+			j->list->v[j->pos].files = j->files;
+			j->list->v[j->pos].size = j->bytes;
+		}
+	}
+	return 0;
+}
+
+/* The effect idx is p (lstat st) and everything below it: count it (a
+ * directory later, in run_tallies; its rename candidate, if any, is the
+ * last of list). */
+static int tally(struct an *a, const char *p, const struct stat *st, bool upper,
+		 size_t idx, struct cands *list)
+{
+	struct tjob *j;
+
+	a->work.v[idx].files = 1;
+	a->work.v[idx].bytes = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+	if (!S_ISDIR(st->st_mode))
+		return 0;
+	if (a->ntj == a->captj) {
+		size_t cap = a->captj ? 2 * a->captj : 16;
+		struct tjob *v = realloc(a->tj, cap * sizeof(*v));
+
+		if (!v)
+			return oom(a);
+		a->tj = v;
+		a->captj = cap;
+	}
+	j = &a->tj[a->ntj];
+	memset(j, 0, sizeof(*j));
+	j->path = strdup(p);
+	if (!j->path)
+		return oom(a);
+	a->ntj++;
+	j->dev = st->st_dev;
+	j->upper = upper;
+	j->idx = idx;
+	if (list && list->n) {
+		j->list = list;
+		j->pos = list->n - 1;
+	}
+	return 0;
 }
 
 /* Feed p (lstat st) and the tree below it into x: for each entry, sorted
@@ -611,54 +765,44 @@ static int owner_effect(struct an *a, const char *path, char type, uid_t fu,
 /* The host path h (lstat hs) is deleted. */
 static int add_delete(struct an *a, struct pbuf *h, const struct stat *hs)
 {
-	uint64_t files = 0, bytes = 0;
 	char type = type_of(hs->st_mode);
 	size_t idx;
-	struct cand *c;
+	struct cands *list = NULL;
 
-	if (tally(a, h, hs, false, &files, &bytes) < 0)
-		return -1;
-	idx = add(a, EFFECT_DELETE, h->s, NULL, type, files, bytes, NULL);
+	idx = add(a, EFFECT_DELETE, h->s, NULL, type, 0, 0, NULL);
 	if (idx == NONE || want(a, h->s, true) < 0)
 		return -1;
 	if (type == 'f' && hs->st_size > 0) {
 		if (!new_cand(a, &a->del_f, idx, h->s, hs))
 			return -1;
 	} else if (type == 'd') {
-		c = new_cand(a, &a->del_d, idx, h->s, hs);
-		if (!c)
+		list = &a->del_d;
+		if (!new_cand(a, list, idx, h->s, hs))
 			return -1;
-		c->files = files;
-		c->size = bytes;
 	}
-	return 0;
+	return tally(a, h->s, hs, false, idx, list);
 }
 
 /* The upper entry u (lstat us) is created at the host path h. */
 static int add_create(struct an *a, struct pbuf *h, struct pbuf *u,
 		      const struct stat *us)
 {
-	uint64_t files = 0, bytes = 0;
 	char type = type_of(us->st_mode);
 	size_t idx;
-	struct cand *c;
+	struct cands *list = NULL;
 
-	if (tally(a, u, us, true, &files, &bytes) < 0)
-		return -1;
-	idx = add(a, EFFECT_CREATE, h->s, NULL, type, files, bytes, NULL);
+	idx = add(a, EFFECT_CREATE, h->s, NULL, type, 0, 0, NULL);
 	if (idx == NONE || want(a, h->s, false) < 0)
 		return -1;
 	if (type == 'f' && us->st_size > 0) {
 		if (!new_cand(a, &a->new_f, idx, u->s, us))
 			return -1;
 	} else if (type == 'd') {
-		c = new_cand(a, &a->new_d, idx, u->s, us);
-		if (!c)
+		list = &a->new_d;
+		if (!new_cand(a, list, idx, u->s, us))
 			return -1;
-		c->files = files;
-		c->size = bytes;
 	}
-	return 0;
+	return tally(a, u->s, us, true, idx, list);
 }
 
 /* A file, symlink or special file in the upper layer over one of the same
@@ -1026,6 +1170,11 @@ static void an_release(struct an *a)
 	free_cands(&a->new_f);
 	free_cands(&a->del_d);
 	free_cands(&a->new_d);
+	for (size_t i = 0; i < a->ntj; i++) {
+		free(a->tj[i].path);
+		free(a->tj[i].errpath);
+	}
+	free(a->tj);
 	free(a->buf);
 }
 
@@ -1089,6 +1238,8 @@ int ovdiff_analyse(const struct ovdiff_layer *layers, size_t n,
 	}
 	free(h.s);
 	free(u.s);
+	if (!rc)
+		rc = run_tallies(&a);
 	if (!rc)
 		rc = match(&a);
 	if (!rc) {

@@ -1641,8 +1641,12 @@ void sandbox_result_release(struct sandbox_result *r)
 {
 	if (!r)
 		return;
-	while (r->pid > 0 && waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	/* Reaped if it is done; if not, it only has its exit left, and
+	 * whoever adopts it when the caller exits reaps it. Its descriptors
+	 * are closed before the kernel drops the namespaces, so it holds no
+	 * pipe the caller's caller waits on. */
+	if (r->pid > 0)
+		waitpid(r->pid, NULL, WNOHANG);
 	for (size_t i = 0; i < r->n_layers; i++) {
 		free(r->layers[i].host);
 		free(r->layers[i].upper);
@@ -1739,7 +1743,7 @@ int sandbox_run(const struct sandbox_opts *o, struct sandbox_result *r,
 	/* All gone but the builder, which is tearing the namespaces down:
 	 * the overlays' caches, tens of milliseconds after a command that
 	 * wrote 10,000 files, for nothing the caller needs. Unless something
-	 * went wrong, sandbox_result_release reaps it. */
+	 * went wrong, nobody waits for it (see sandbox_result_release). */
 	if (rc == 0 && (st.ended || r->timed_out)) {
 		if (waitpid(st.builder, &status, WNOHANG) == 0)
 			r->pid = st.builder;

@@ -114,8 +114,9 @@ struct sandbox_result {
 	double setup_ms, teardown_ms;
 	/* Internal: the sandbox's last process, still tearing the namespaces
 	 * down (dropping the overlays' caches) when sandbox_run returns;
-	 * sandbox_result_release reaps it. The layers can be read, moved and
-	 * removed meanwhile. */
+	 * sandbox_result_release reaps it if it has exited by then, and
+	 * otherwise leaves it to finish on its own (nothing waits for it).
+	 * The layers can be read, moved and removed meanwhile. */
 	pid_t pid;
 };
 

@@ -303,6 +303,30 @@ populate() {
 	assert_file_exists gone/inner/late
 }
 
+@test "saferun (sandbox): a sandbox kept from before a restart is refused at --commit and pruned; nothing is applied" {
+	populate w
+	cd w
+	local boxes=$XDG_STATE_HOME/safedeploy/saferun/sandboxes tok before box
+	run -3 --separate-stderr saferun -- sh -c "$SCRIPT"
+	tok=$(token_of "$stderr")
+	box=$(echo "$boxes"/*)
+	assert_equal "$(cat "$box/boot_id")" "$(cat /proc/sys/kernel/random/boot_id)"
+	# As after a restart: the overlays were volatile, the layers may be torn.
+	echo 00000000-0000-4000-8000-000000000000 > "$box/boot_id"
+	before=$(snapshot .)
+	run -3 --separate-stderr saferun --commit --confirm "$tok" -- sh -c "$SCRIPT"
+	assert_regex "$stderr" "made before the machine restarted.*run it again without --commit"
+	assert_equal "$(snapshot .)" "$before"
+	assert_not_exists "$box"
+	# One that nobody commits goes at the next run of anything, token or not.
+	run -3 saferun -- sh -c "$SCRIPT"
+	box=$(echo "$boxes"/*)
+	rm "$box/boot_id"
+	run saferun -- true
+	assert_not_exists "$box"
+	assert_equal "$(snapshot .)" "$before"
+}
+
 @test "saferun (sandbox): a command that never ends is killed by --timeout, the host untouched (exit 137)" {
 	run -137 --separate-stderr saferun --timeout 1s -- sh -c 'touch made; sleep 60'
 	assert_regex "$stderr" "did not finish within 1s in the sandbox and was killed"

@@ -392,7 +392,7 @@ int save_json(const char *path, const json_t *doc, struct sd_err *err)
 
 	if (!text)
 		return err_set(err, RUN_FAILED, "cannot write '%s'", path);
-	rc = fs_write_atomic(path, text, strlen(text), 0600, err);
+	rc = fs_write_nosync(path, text, strlen(text), 0600, err);
 	free(text);
 	return rc;
 }

@@ -84,6 +84,10 @@ int finish_plan(struct saferun *s, json_t *plan, const char *summary,
 		int *confirmed);
 void print_summary(struct saferun *s, FILE *out, const json_t *plan,
 		   const struct effects *e);
+/* Write doc to path, replacing it whole but without an fsync: what saferun
+ * keeps (a plan to explain a stale token, a sandbox waiting for --commit)
+ * is no use after a crash anyway, and an fsync right after a sandbox run
+ * would commit its thousands of new files first. */
 int save_json(const char *path, const json_t *doc, struct sd_err *err);
 const char *effects_bad_name(const struct effects *e);
 int refuse_bad_name(const char *name);

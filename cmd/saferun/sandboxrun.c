@@ -5,7 +5,11 @@
  *
  * A sandbox waiting for its token is kept under
  * $XDG_STATE_HOME/safedeploy/saferun/sandboxes/KEY/ (KEY: the invocation,
- * see main.c): box/ (the layers), plan.json, layers.json and expires. */
+ * see main.c): box/ (the layers), plan.json, layers.json, expires and
+ * boot_id. Nothing of it is synced to disk: the overlays are mounted
+ * volatile (lib/sandbox.c), so after a crash the layers could hold torn
+ * files. A kept sandbox is therefore good for the boot it was made in
+ * only (boot_id): after a restart --commit refuses it and it is pruned. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +57,40 @@ static void remove_tree(const char *path)
 	rmtree_remove(AT_FDCWD, path, path, NULL);
 }
 
+/* This boot's id (36 characters), or "" when it cannot be read. */
+static void boot_id(char id[64])
+{
+	char *text = NULL;
+	size_t len;
+	struct sd_err err = {0};
+
+	id[0] = 0;
+	if (fs_read_file("/proc/sys/kernel/random/boot_id", 63, &text, &len,
+			 &err) < 0)
+		return;
+	text[strcspn(text, "\n")] = 0;
+	snprintf(id, 64, "%s", text);
+	free(text);
+}
+
+/* Whether the sandbox kept in dir was made in this boot. */
+static bool this_boot(const char *dir)
+{
+	char path[4600], now[64], *text = NULL;
+	size_t len;
+	struct sd_err err = {0};
+	bool same;
+
+	boot_id(now);
+	snprintf(path, sizeof(path), "%s/boot_id", dir);
+	if (!now[0] || fs_read_file(path, 63, &text, &len, &err) < 0)
+		return false;
+	text[strcspn(text, "\n")] = 0;
+	same = !strcmp(text, now);
+	free(text);
+	return same;
+}
+
 void sandbox_prune(struct saferun *s)
 {
 	char dir[4400];
@@ -72,12 +110,16 @@ void sandbox_prune(struct saferun *s)
 		bool old = false;
 		char *dash;
 
-		if (e->d_name[0] == '.')
+		/* --commit says itself what is wrong with its own. */
+		if (e->d_name[0] == '.' ||
+		    (s->o.commit && !strcmp(e->d_name, s->key)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/expires", dir, e->d_name);
 		if (fs_read_file(path, 64, &text, &len, &err) == 0) {
 			old = strtoll(text, NULL, 10) + PRUNE_GRACE < now;
 			free(text);
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			old = old || !this_boot(path);
 		} else if ((dash = strstr(e->d_name, ".tmp-"))) {
 			/* A run in progress, or one that died. */
 			pid_t pid = (pid_t)atoi(dash + 5);
@@ -201,14 +243,23 @@ static int apply(const char *box_dir, const json_t *layers_doc,
 	return rc;
 }
 
-static int write_expires(const char *dir, int64_t when)
+/* When the kept sandbox in dir expires, and the boot it belongs to. */
+static int write_expires(const char *dir, int64_t when, struct sd_err *err)
 {
-	char path[4600], text[32];
-	struct sd_err err = {0};
+	char path[4600], text[80];
 
+	boot_id(text);
+	if (!text[0])
+		return err_set(err, RUN_FAILED,
+			       "cannot read this boot's id from "
+			       "/proc/sys/kernel/random/boot_id");
+	snprintf(path, sizeof(path), "%s/boot_id", dir);
+	strcat(text, "\n");
+	if (fs_write_nosync(path, text, strlen(text), 0600, err) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/expires", dir);
 	snprintf(text, sizeof(text), "%lld\n", (long long)when);
-	return fs_write_atomic(path, text, strlen(text), 0600, &err);
+	return fs_write_nosync(path, text, strlen(text), 0600, err);
 }
 
 /* Without a sandbox, the effects are unknown: run only with a token. */
@@ -417,7 +468,12 @@ int run_sandbox(struct saferun *s)
 			rc = RUN_FAILED;
 			goto discard;
 		}
-		write_expires(keep, token_now() + s->o.ttl);
+		if (write_expires(keep, token_now() + s->o.ttl, &err) < 0) {
+			json_decref(ld);
+			msg_err(&err);
+			rc = RUN_FAILED;
+			goto discard;
+		}
 		if (v.action == POLICY_ALLOW && !v.builtin && !s->o.dry_run) {
 			confirmed = 1;
 			rc = 0;
@@ -460,6 +516,15 @@ int run_commit(struct saferun *s)
 		msg_error("no sandbox run of this command is waiting to be "
 			  "applied (applied, discarded or expired); run it "
 			  "again without --commit");
+		return RUN_CONFIRM;
+	}
+	if (!this_boot(dir)) {
+		free(text);
+		msg_error("the sandbox run of this command was made before the "
+			  "machine restarted, and a sandbox does not outlive a "
+			  "restart (its files may be incomplete); run it again "
+			  "without --commit");
+		remove_tree(dir);
 		return RUN_CONFIRM;
 	}
 	plan = json_loads(text, 0, NULL);

@@ -86,6 +86,25 @@ static void files_are_read_bounded_and_written_atomically(void)
 	snprintf(path, sizeof(path), "%s/a/b/c/f/g", tmp);
 	CHECK_INT(fs_mkdirs(path, 0700, &err), -1);
 	CHECK_CONTAINS(err.msg, "Not a directory");
+	/* Without the fsyncs: the same whole replacement, nothing left. */
+	snprintf(path, sizeof(path), "%s/a/b/c/f", tmp);
+	CHECK_INT(fs_write_nosync(path, "quick\n", 6, 0604, &err), 0);
+	CHECK_INT(stat(path, &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0604);
+	CHECK_INT(fs_read_file(path, 100, &data, &len, &err), 0);
+	CHECK_STR(data, "quick\n");
+	free(data);
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "test $(ls '%s/a/b/c' | wc -l) = 1",
+			 tmp);
+		CHECK_INT(system(cmd), 0);
+	}
+	snprintf(path, sizeof(path), "%s/a/none/f", tmp);
+	CHECK_INT(fs_write_nosync(path, "x", 1, 0600, &err), -1);
+	CHECK_CONTAINS(err.msg, "cannot write '");
+	CHECK_CONTAINS(err.msg, "/a/none/f': No such file or directory");
 }
 
 static void messages_have_the_prog_prefix(void)

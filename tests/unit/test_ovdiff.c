@@ -744,6 +744,60 @@ static void a_large_deleted_tree_is_counted(void)
 	effects_release(&e);
 }
 
+/* Many trees to count at once (the counting runs on several threads):
+ * each created tree of its own shape, a deleted one, and a renamed one
+ * that is only found as a rename if its counts are right. */
+static void many_trees_are_counted(void)
+{
+	struct scen s;
+	struct ovdiff_layer l;
+	struct effects e = {0};
+	struct sd_err err = {0};
+	json_t *t = NULL;
+	char rel[64], script[512];
+
+	scen_init(&s, "many");
+	mkd(s.host, "old");
+	mkd(s.host, "old/deep");
+	for (int f = 0; f < 30; f++) {
+		snprintf(rel, sizeof(rel), "old/%s%02d", f % 2 ? "deep/" : "",
+			 f);
+		put(s.host, rel, "twelve bytes", 0644);
+	}
+	mkd(s.host, "moved");
+	mkd(s.host, "moved/in");
+	put(s.host, "moved/in/a", "abc", 0644);
+	put(s.host, "moved/b", "defgh", 0644);
+	/* Tree n<i>: i files of i bytes, i more in n<i>/sub, an empty file
+	 * and a symlink: 2 * i + 4 entries with the two directories, and
+	 * 2 * i * i bytes. */
+	snprintf(script, sizeof(script),
+		 "set -e; for i in $(seq 1 24); do mkdir -p n$i/sub; "
+		 "for j in $(seq 1 $i); do head -c $i /dev/zero > n$i/f$j; "
+		 "head -c $i /dev/zero > n$i/sub/g$j; done; : > n$i/empty; "
+		 "ln -s f1 n$i/link; done; rm -r old; mv moved renamed");
+	if (!sandbox(&s, script))
+		return;
+	l.host = s.host;
+	l.upper = s.up;
+	CHECK_INT(ovdiff_analyse(&l, 1, &e, &t, &err), 0);
+	for (int i = 1; i <= 24; i++) {
+		snprintf(rel, sizeof(rel), "n%d", i);
+		CHECK_EFFECT(&e, EFFECT_CREATE, s.host, rel, 'd', 2 * i + 4,
+			     2 * i * i, NULL);
+	}
+	CHECK_EFFECT(&e, EFFECT_DELETE, s.host, "old", 'd', 32, 30 * 12, NULL);
+	{
+		const struct effect *x =
+			find(&e, EFFECT_RENAME, s.host, "moved");
+
+		CHECK(x && x->files == 4 && x->bytes == 8);
+	}
+	CHECK_INT(e.n, 24 + 2);
+	effects_release(&e);
+	json_decref(t);
+}
+
 static void odd_tree(const char *d)
 {
 	put(d, "a b", "spaced\n", 0644);
@@ -1185,6 +1239,8 @@ int main(void)
 	    "a stale host is refused, nothing applied");
 	RUN(a_large_deleted_tree_is_counted,
 	    "a deleted tree of 2,000 files is counted");
+	RUN(many_trees_are_counted,
+	    "many trees counted at once, a tree renamed by its counts");
 	RUN(names_with_spaces_and_newlines,
 	    "names with spaces, tabs and newlines");
 	RUN(replacements_and_renames_commit_in_order,
