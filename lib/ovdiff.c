@@ -552,7 +552,7 @@ static void *tally_worker(void *arg)
 static int run_tallies(struct an *a)
 {
 	struct tpool t = {.v = a->tj, .n = a->ntj};
-	pthread_t th[TALLY_THREADS];
+	pthread_t th[TALLY_THREADS - 1] = {0};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t want = cpus > 1 ? (size_t)cpus : 1, started = 0;
 
@@ -560,9 +560,10 @@ static int run_tallies(struct an *a)
 		want = TALLY_THREADS;
 	if (want > t.n)
 		want = t.n;
-	for (; started + 1 < want; started++)
-		if (pthread_create(&th[started], NULL, tally_worker, &t))
-			break;
+	/* This thread is one of them. */
+	while (started + 1 < want &&
+	       pthread_create(&th[started], NULL, tally_worker, &t) == 0)
+		started++;
 	tally_worker(&t);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
