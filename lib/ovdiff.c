@@ -455,20 +455,25 @@ static int tjob_fail(struct tjob *j, const char *path, int errnum)
 	return -1;
 }
 
-/* Count the entries below the directory open at fd (p its path, for
- * messages and the whiteout xattr) on j's filesystem into j. Takes fd.
- * Relative to the directory's descriptor: a path walk from / for each
- * entry would cost more than its stat. In an upper layer, whiteouts are
- * not entries. */
-static int count_dir(struct tjob *j, int fd, struct pbuf *p)
+/* Count the entries below directory p (on j's filesystem) into j. Each
+ * entry is looked at relative to its directory's descriptor (a path walk
+ * from / for each would cost more than its stat); a directory is opened
+ * by its path after its parent is closed, so that a deep tree holds one
+ * descriptor, not one per level. In an upper layer, whiteouts are not
+ * entries. */
+static int count_dir(struct tjob *j, struct pbuf *p)
 {
-	DIR *d = fdopendir(fd);
+	int fd = open(p->s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *e;
+	char **subs = NULL;
+	size_t nsubs = 0, cap = 0;
 	int rc = 0;
 
 	if (!d) {
 		rc = tjob_fail(j, p->s, errno);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return rc;
 	}
 	while (!rc) {
@@ -489,8 +494,7 @@ static int count_dir(struct tjob *j, int fd, struct pbuf *p)
 			rc = tjob_fail(j, p->s, ENOMEM);
 			break;
 		}
-		if (fstatat(dirfd(d), e->d_name, &sub, AT_SYMLINK_NOFOLLOW) <
-		    0) {
+		if (fstatat(fd, e->d_name, &sub, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
 				rc = tjob_fail(j, p->s, errno);
 		} else if (sub.st_dev == j->dev &&
@@ -499,36 +503,49 @@ static int count_dir(struct tjob *j, int fd, struct pbuf *p)
 			if (S_ISREG(sub.st_mode))
 				j->bytes += (uint64_t)sub.st_size;
 			if (S_ISDIR(sub.st_mode)) {
-				int sfd =
-					openat(dirfd(d), e->d_name,
-					       O_RDONLY | O_DIRECTORY |
-						       O_NOFOLLOW | O_CLOEXEC);
+				if (nsubs == cap) {
+					size_t nc = cap ? 2 * cap : 16;
+					char **v =
+						realloc(subs, nc * sizeof(*v));
 
-				rc = sfd < 0 ? tjob_fail(j, p->s, errno)
-					     : count_dir(j, sfd, p);
+					if (!v)
+						rc = tjob_fail(j, p->s, ENOMEM);
+					else
+						subs = v, cap = nc;
+				}
+				if (!rc && !(subs[nsubs++] = strdup(e->d_name)))
+					rc = tjob_fail(j, p->s, ENOMEM);
 			}
 		}
 		pb_pop(p, old);
 	}
 	closedir(d);
+	for (size_t i = 0; i < nsubs; i++) {
+		size_t old;
+
+		if (!rc && subs[i]) {
+			if (pb_push(p, subs[i], &old) < 0) {
+				rc = tjob_fail(j, p->s, ENOMEM);
+			} else {
+				rc = count_dir(j, p);
+				pb_pop(p, old);
+			}
+		}
+		free(subs[i]);
+	}
+	free(subs);
 	return rc;
 }
 
 static void tjob_run(struct tjob *j)
 {
 	struct pbuf p = {0};
-	int fd;
 
 	j->files = 1;
-	if (pb_set(&p, j->path) < 0) {
+	if (pb_set(&p, j->path) < 0)
 		tjob_fail(j, j->path, ENOMEM);
-		return;
-	}
-	fd = open(p.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		tjob_fail(j, p.s, errno);
 	else
-		count_dir(j, fd, &p);
+		count_dir(j, &p);
 	free(p.s);
 }
 

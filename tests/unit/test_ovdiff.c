@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -745,8 +746,9 @@ static void a_large_deleted_tree_is_counted(void)
 }
 
 /* Many trees to count at once (the counting runs on several threads):
- * each created tree of its own shape, a deleted one, and a renamed one
- * that is only found as a rename if its counts are right. */
+ * each created tree of its own shape, one 1,500 levels deep, a deleted
+ * one, and a renamed one that is only found as a rename if its counts are
+ * right. */
 static void many_trees_are_counted(void)
 {
 	struct scen s;
@@ -754,7 +756,8 @@ static void many_trees_are_counted(void)
 	struct effects e = {0};
 	struct sd_err err = {0};
 	json_t *t = NULL;
-	char rel[64], script[512];
+	char rel[64], script[640];
+	struct rlimit lim, low;
 
 	scen_init(&s, "many");
 	mkd(s.host, "old");
@@ -775,12 +778,19 @@ static void many_trees_are_counted(void)
 		 "set -e; for i in $(seq 1 24); do mkdir -p n$i/sub; "
 		 "for j in $(seq 1 $i); do head -c $i /dev/zero > n$i/f$j; "
 		 "head -c $i /dev/zero > n$i/sub/g$j; done; : > n$i/empty; "
-		 "ln -s f1 n$i/link; done; rm -r old; mv moved renamed");
+		 "ln -s f1 n$i/link; done; rm -r old; mv moved renamed; "
+		 "mkdir -p deep/$(printf 'd/%%.0s' $(seq 1 1500))");
 	if (!sandbox(&s, script))
 		return;
 	l.host = s.host;
 	l.upper = s.up;
+	/* Fewer descriptors than the deep tree has levels. */
+	CHECK_INT(getrlimit(RLIMIT_NOFILE, &lim), 0);
+	low = lim;
+	low.rlim_cur = 256;
+	CHECK_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
 	CHECK_INT(ovdiff_analyse(&l, 1, &e, &t, &err), 0);
+	setrlimit(RLIMIT_NOFILE, &lim);
 	for (int i = 1; i <= 24; i++) {
 		snprintf(rel, sizeof(rel), "n%d", i);
 		CHECK_EFFECT(&e, EFFECT_CREATE, s.host, rel, 'd', 2 * i + 4,
@@ -793,7 +803,8 @@ static void many_trees_are_counted(void)
 
 		CHECK(x && x->files == 4 && x->bytes == 8);
 	}
-	CHECK_INT(e.n, 24 + 2);
+	CHECK_EFFECT(&e, EFFECT_CREATE, s.host, "deep", 'd', 1501, 0, NULL);
+	CHECK_INT(e.n, 24 + 3);
 	effects_release(&e);
 	json_decref(t);
 }
