@@ -780,47 +780,43 @@ static int owner_effect(struct an *a, const char *path, char type, uid_t fu,
 	return *idx == NONE ? -1 : 0;
 }
 
+/* An entry (lstat st) and everything below it deleted from or created at
+ * host path: its effect, its fingerprint (deep for a delete), its rename
+ * candidate (a non-empty file into files, a directory into dirs, read
+ * from src), and its count (from src; upper: src is in an upper layer). */
+static int add_tree(struct an *a, enum effect_op op, const char *path,
+		    const char *src, const struct stat *st, bool upper,
+		    struct cands *files, struct cands *dirs)
+{
+	char type = type_of(st->st_mode);
+	size_t idx;
+
+	idx = add(a, op, path, NULL, type, 0, 0, NULL);
+	if (idx == NONE || want(a, path, op == EFFECT_DELETE) < 0)
+		return -1;
+	if (type == 'f' && st->st_size > 0) {
+		if (!new_cand(a, files, idx, src, st))
+			return -1;
+	} else if (type == 'd') {
+		if (!new_cand(a, dirs, idx, src, st))
+			return -1;
+	}
+	return tally(a, src, st, upper, idx, type == 'd' ? dirs : NULL);
+}
+
 /* The host path h (lstat hs) is deleted. */
 static int add_delete(struct an *a, struct pbuf *h, const struct stat *hs)
 {
-	char type = type_of(hs->st_mode);
-	size_t idx;
-	struct cands *list = NULL;
-
-	idx = add(a, EFFECT_DELETE, h->s, NULL, type, 0, 0, NULL);
-	if (idx == NONE || want(a, h->s, true) < 0)
-		return -1;
-	if (type == 'f' && hs->st_size > 0) {
-		if (!new_cand(a, &a->del_f, idx, h->s, hs))
-			return -1;
-	} else if (type == 'd') {
-		list = &a->del_d;
-		if (!new_cand(a, list, idx, h->s, hs))
-			return -1;
-	}
-	return tally(a, h->s, hs, false, idx, list);
+	return add_tree(a, EFFECT_DELETE, h->s, h->s, hs, false, &a->del_f,
+			&a->del_d);
 }
 
 /* The upper entry u (lstat us) is created at the host path h. */
 static int add_create(struct an *a, struct pbuf *h, struct pbuf *u,
 		      const struct stat *us)
 {
-	char type = type_of(us->st_mode);
-	size_t idx;
-	struct cands *list = NULL;
-
-	idx = add(a, EFFECT_CREATE, h->s, NULL, type, 0, 0, NULL);
-	if (idx == NONE || want(a, h->s, false) < 0)
-		return -1;
-	if (type == 'f' && us->st_size > 0) {
-		if (!new_cand(a, &a->new_f, idx, u->s, us))
-			return -1;
-	} else if (type == 'd') {
-		list = &a->new_d;
-		if (!new_cand(a, list, idx, u->s, us))
-			return -1;
-	}
-	return tally(a, u->s, us, true, idx, list);
+	return add_tree(a, EFFECT_CREATE, h->s, u->s, us, true, &a->new_f,
+			&a->new_d);
 }
 
 /* A file, symlink or special file in the upper layer over one of the same
